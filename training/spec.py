@@ -1,0 +1,509 @@
+"""The experiment spec (version 1): typed models, defaults, validation, JSON Schema.
+
+One JSON document describes a whole experiment and everything has a default, so ``{}``
+is valid. Validation lives here, in one place: :func:`validate` returns the parsed spec
+or raises :class:`SpecError` carrying *every* problem as ``{"path", "message"}`` with a
+JSON-pointer path into the submitted document. Limits come in as a :class:`Limits`
+value; this module never reads Django settings.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+SPEC_VERSION = 1
+
+DATASETS_2D = ("circle", "xor", "gauss", "spiral", "moons")
+DATASETS_REGRESSION = ("plane", "multigauss", "poly1d")
+DATASETS_IMAGE = ("digits",)
+DATASETS = DATASETS_2D + DATASETS_REGRESSION + DATASETS_IMAGE + ("mnist1d", "upload")
+FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
+ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "selu", "gelu")
+INITS = (
+    "default", "zeros", "constant", "normal", "uniform", "xavier_uniform", "xavier_normal",
+    "kaiming_uniform", "kaiming_normal", "lecun_normal", "orthogonal",
+)
+OPTIMIZERS = (
+    "sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw",
+    "nadam", "radam",
+)
+SCHEDULES = ("constant", "step", "multistep", "exponential", "cosine", "cyclic", "onecycle", "plateau")
+LOSSES = ("cross_entropy", "bce", "mse", "mae", "huber")
+NORMALIZATIONS = ("none", "center", "standardize", "minmax")
+
+Activation = Literal[ACTIVATIONS]  # type: ignore[valid-type]
+InitName = Literal[INITS]  # type: ignore[valid-type]
+
+
+class _Model(BaseModel):
+    # Unknown fields are errors: a typo such as "untis" must not silently fall back.
+    model_config = ConfigDict(extra="forbid")
+
+
+class Limits(_Model):
+    """Server-side limits, checked at validation and reported like any other error."""
+
+    max_params: int = 2_000_000
+    max_epochs: int = 2000
+    max_samples: int = 20_000
+    max_seconds: float = 900.0
+    max_layers: int = 64
+    max_batch_size: int = 4096
+    max_landscape_resolution: int = 51
+    max_upload_bytes: int = 8 * 1024 * 1024
+
+
+# ---------------------------------------------------------------- data
+
+
+class Split(_Model):
+    train: float = Field(0.7, gt=0, lt=1)
+    val: float = Field(0.15, ge=0, lt=1)
+    test: float = Field(0.15, ge=0, lt=1)
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> "Split":
+        if abs(self.train + self.val + self.test - 1.0) > 1e-6:
+            raise ValueError("train + val + test must add up to 1")
+        return self
+
+
+class DataSpec(_Model):
+    dataset: Literal[DATASETS] = "circle"  # type: ignore[valid-type]
+    n_samples: int = Field(500, ge=10)
+    noise: float = Field(0.1, ge=0, le=5)
+    features: list[Literal[FEATURES]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: ["x1", "x2"], min_length=1
+    )
+    degree: int = Field(3, ge=1, le=20, description="polynomial degree of poly1d's target")
+    n_classes: int = Field(2, ge=2, le=10, description="classes of gauss/spiral")
+    split: Split = Field(default_factory=Split)
+    normalize: Literal[NORMALIZATIONS] = "standardize"  # type: ignore[valid-type]
+    label_noise: float = Field(0.0, ge=0, le=1, description="fraction of training labels flipped")
+    random_labels: bool = False
+    imbalance: float = Field(
+        1.0, gt=0, le=1, description="keep this fraction of the training samples of every class but the first"
+    )
+    upload_id: Optional[str] = None
+
+
+# ---------------------------------------------------------------- augmentation
+
+
+class _Aug(_Model):
+    p: float = Field(0.5, ge=0, le=1, description="probability per sample")
+
+
+class HFlip(_Aug):
+    type: Literal["hflip"]
+
+
+class VFlip(_Aug):
+    type: Literal["vflip"]
+
+
+class Rotate(_Aug):
+    type: Literal["rotate"]
+    degrees: float = Field(15.0, ge=0, le=180)
+
+
+class Translate(_Aug):
+    type: Literal["translate"]
+    shift: float = Field(0.1, ge=0, le=0.5, description="fraction of the image size")
+
+
+class Scale(_Aug):
+    type: Literal["scale"]
+    scale: list[float] = Field(default_factory=lambda: [0.9, 1.1], min_length=2, max_length=2)
+
+
+class Crop(_Aug):
+    type: Literal["crop"]
+    padding: int = Field(1, ge=1, le=8, description="pad then crop back at a random offset")
+
+
+class Erase(_Aug):
+    type: Literal["erase"]
+    scale: list[float] = Field(default_factory=lambda: [0.02, 0.2], min_length=2, max_length=2)
+
+
+class GaussianNoise(_Aug):
+    type: Literal["gaussian_noise"]
+    p: float = Field(1.0, ge=0, le=1)
+    std: float = Field(0.05, ge=0, le=5)
+
+
+class Mixup(_Aug):
+    type: Literal["mixup"]
+    p: float = Field(1.0, ge=0, le=1)
+    alpha: float = Field(0.2, gt=0, le=10)
+
+
+class CutMix(_Aug):
+    type: Literal["cutmix"]
+    p: float = Field(1.0, ge=0, le=1)
+    alpha: float = Field(1.0, gt=0, le=10)
+
+
+AugmentItem = Annotated[
+    Union[HFlip, VFlip, Rotate, Translate, Scale, Crop, Erase, GaussianNoise, Mixup, CutMix],
+    Field(discriminator="type"),
+]
+IMAGE_AUGMENTS = ("hflip", "vflip", "rotate", "translate", "scale", "crop", "erase", "cutmix")
+
+# ---------------------------------------------------------------- model
+
+
+class InitSpec(_Model):
+    weights: Optional[InitName] = None
+    bias: Optional[InitName] = None
+    gain: Optional[float] = Field(None, gt=0)
+    std: Optional[float] = Field(None, gt=0, description="std of normal, half-width of uniform")
+    value: Optional[float] = Field(None, description="the constant of 'constant'")
+
+
+class _Layer(_Model):
+    init: Optional[InitSpec] = None
+
+
+class Dense(_Layer):
+    type: Literal["dense"]
+    units: int = Field(8, ge=1, le=4096)
+    activation: Activation = "relu"
+    bias: bool = True
+
+
+class Conv2d(_Layer):
+    type: Literal["conv2d"]
+    filters: int = Field(8, ge=1, le=512)
+    kernel: int = Field(3, ge=1, le=11)
+    stride: int = Field(1, ge=1, le=4)
+    padding: Union[int, Literal["same", "valid"]] = "same"
+    activation: Activation = "relu"
+    bias: bool = True
+
+
+class MaxPool2d(_Layer):
+    type: Literal["maxpool2d"]
+    kernel: int = Field(2, ge=1, le=8)
+    stride: Optional[int] = Field(None, ge=1, le=8)
+
+
+class AvgPool2d(_Layer):
+    type: Literal["avgpool2d"]
+    kernel: int = Field(2, ge=1, le=8)
+    stride: Optional[int] = Field(None, ge=1, le=8)
+
+
+class Flatten(_Layer):
+    type: Literal["flatten"]
+
+
+class Dropout(_Layer):
+    type: Literal["dropout"]
+    p: float = Field(0.5, ge=0, lt=1)
+    variant: Literal["bernoulli", "gaussian"] = "bernoulli"
+
+
+class BatchNorm(_Layer):
+    type: Literal["batchnorm"]
+
+
+class LayerNorm(_Layer):
+    type: Literal["layernorm"]
+
+
+class GroupNorm(_Layer):
+    type: Literal["groupnorm"]
+    groups: int = Field(2, ge=1, le=64)
+
+
+class ActivationLayer(_Layer):
+    type: Literal["activation"]
+    fn: Activation = "relu"
+
+
+class Residual(_Layer):
+    type: Literal["residual"]
+    layers: list["Layer"] = Field(default_factory=list)
+
+
+Layer = Annotated[
+    Union[Dense, Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout, BatchNorm, LayerNorm,
+          GroupNorm, ActivationLayer, Residual],
+    Field(discriminator="type"),
+]
+Residual.model_rebuild()
+
+
+def _default_layers() -> list:
+    return [Dense(type="dense", units=8, activation="relu"), Dense(type="dense", units=8, activation="relu")]
+
+
+class ModelSpec(_Model):
+    layers: list[Layer] = Field(default_factory=_default_layers)
+    init: InitSpec = Field(default_factory=lambda: InitSpec(weights="kaiming_normal", bias="zeros"))
+
+
+# ---------------------------------------------------------------- optimisation
+
+
+class OptimizerSpec(_Model):
+    """Unset hyperparameters take the optimizer's own defaults (see training.optim)."""
+
+    name: Literal[OPTIMIZERS] = "adam"  # type: ignore[valid-type]
+    lr: float = Field(0.01, gt=0, le=100)
+    momentum: Optional[float] = Field(None, ge=0, lt=1)
+    nesterov: Optional[bool] = None
+    betas: Optional[list[float]] = Field(None, min_length=2, max_length=2)
+    eps: Optional[float] = Field(None, gt=0, le=1)
+    rho: Optional[float] = Field(None, ge=0, lt=1)
+    alpha: Optional[float] = Field(None, ge=0, lt=1)
+    weight_decay: float = Field(0.0, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _betas_range(self) -> "OptimizerSpec":
+        if self.betas is not None and not all(0 <= b < 1 for b in self.betas):
+            raise ValueError("betas must lie in [0, 1)")
+        return self
+
+
+class ScheduleSpec(_Model):
+    name: Literal[SCHEDULES] = "constant"  # type: ignore[valid-type]
+    warmup_epochs: float = Field(0, ge=0)
+    step_size: int = Field(10, ge=1, description="epochs between decays (step); half-cycle (cyclic)")
+    gamma: Optional[float] = Field(None, gt=0, le=1, description="decay factor")
+    milestones: list[int] = Field(default_factory=list)
+    min_lr: float = Field(0.0, ge=0)
+    max_lr: Optional[float] = Field(None, gt=0, description="peak of cyclic/onecycle (default 10x lr)")
+    patience: int = Field(5, ge=0, description="plateau: epochs without val improvement")
+
+
+class EarlyStopping(_Model):
+    metric: Literal["val_loss", "val_acc", "train_loss"] = "val_loss"
+    patience: int = Field(20, ge=1)
+    min_delta: float = Field(0.0, ge=0)
+    restore_best: bool = True
+
+
+class RegularizationSpec(_Model):
+    l1: float = Field(0.0, ge=0, le=10)
+    l2: float = Field(0.0, ge=0, le=10)
+    weight_decay: float = Field(0.0, ge=0, le=10, description="decoupled: w -= lr * wd * w after each step")
+    max_norm: Optional[float] = Field(None, gt=0)
+    grad_clip_norm: Optional[float] = Field(None, gt=0)
+    grad_clip_value: Optional[float] = Field(None, gt=0)
+    label_smoothing: float = Field(0.0, ge=0, lt=1)
+    early_stopping: Optional[EarlyStopping] = None
+
+
+class TrainingSpec(_Model):
+    epochs: int = Field(60, ge=1)
+    batch_size: int = Field(32, ge=1)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    max_seconds: Optional[float] = Field(None, gt=0)
+
+
+class LandscapeSpec(_Model):
+    mode: Literal["none", "1d", "2d"] = "2d"
+    resolution: int = Field(31, ge=3)
+    resolution_y: Optional[int] = Field(None, ge=3, description="rows of a rectangular grid")
+    span: float = Field(1.0, gt=0, le=10)
+    when: Literal["end", "every"] = "end"
+    every_epochs: int = Field(10, ge=1)
+    trajectory: bool = True
+    interpolation: bool = True
+    eval_samples: int = Field(1024, ge=16, le=20_000)
+    seed: int = 0
+    sharpness: bool = True
+    checkpoint_every_steps: Optional[int] = Field(None, ge=1, description="default: every epoch")
+
+
+class MonitorSpec(_Model):
+    diagnostics: bool = True
+    diagnostics_every: int = Field(1, ge=1, description="epochs")
+    boundary: bool = True
+    boundary_every: int = Field(1, ge=1, description="epochs")
+    boundary_resolution: int = Field(40, ge=5, le=100)
+    landscape: Optional[LandscapeSpec] = None
+
+
+class LRFinderSpec(_Model):
+    start_lr: float = Field(1e-7, gt=0)
+    end_lr: float = Field(10.0, gt=0)
+    steps: int = Field(100, ge=5, le=2000)
+    beta: float = Field(0.98, ge=0, lt=1)
+    diverge_factor: float = Field(4.0, gt=1)
+
+    @model_validator(mode="after")
+    def _increasing(self) -> "LRFinderSpec":
+        if self.end_lr <= self.start_lr:
+            raise ValueError("end_lr must be greater than start_lr")
+        return self
+
+
+class Spec(_Model):
+    version: Literal[1] = 1
+    name: str = Field("", max_length=200)
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    mode: Literal["train", "lr_finder"] = "train"
+    data: DataSpec = Field(default_factory=DataSpec)
+    augment: list[AugmentItem] = Field(default_factory=list)
+    model: ModelSpec = Field(default_factory=ModelSpec)
+    loss: Optional[Literal[LOSSES]] = Field(  # type: ignore[valid-type]
+        None, description="default: cross_entropy for classification, mse for regression"
+    )
+    optimizer: OptimizerSpec = Field(default_factory=OptimizerSpec)
+    schedule: ScheduleSpec = Field(default_factory=ScheduleSpec)
+    regularization: RegularizationSpec = Field(default_factory=RegularizationSpec)
+    training: TrainingSpec = Field(default_factory=TrainingSpec)
+    monitor: MonitorSpec = Field(default_factory=MonitorSpec)
+    lr_finder: LRFinderSpec = Field(default_factory=LRFinderSpec)
+
+
+# ---------------------------------------------------------------- validation
+
+
+class SpecError(ValueError):
+    """Every problem of a spec, each ``{"path": "/json/pointer", "message": str}``."""
+
+    def __init__(self, errors: list[dict[str, str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{e['path']}: {e['message']}" for e in errors))
+
+
+def _pointer(loc: tuple, doc: Any) -> str:
+    """JSON pointer for a pydantic error location, dropping discriminator tags.
+
+    Pydantic puts the tag of a discriminated union into the location
+    (``('augment', 0, 'mixup', 'alpha')``); the document has no such key.
+    """
+    parts: list[str] = []
+    node = doc
+    for item in loc:
+        if isinstance(item, str) and isinstance(node, dict) and item not in node and node.get("type") == item:
+            continue
+        if isinstance(item, str) and item.startswith("function-") or item in ("tagged-union[", "list["):
+            continue
+        parts.append(str(item))
+        if isinstance(node, dict):
+            node = node.get(item)
+        elif isinstance(node, list) and isinstance(item, int) and 0 <= item < len(node):
+            node = node[item]
+        else:
+            node = None
+    return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts) if parts else ""
+
+
+def _pydantic_errors(exc: ValidationError, doc: Any) -> list[dict[str, str]]:
+    out = []
+    for err in exc.errors(include_url=False):
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif err["type"] == "union_tag_invalid":
+            msg = f"unknown type {err.get('input', {}).get('type')!r}" if isinstance(err.get("input"), dict) else msg
+        out.append({"path": _pointer(tuple(err["loc"]), doc), "message": msg})
+    return out
+
+
+def _check_limits(spec: Spec, limits: Limits) -> list[dict[str, str]]:
+    errors = []
+
+    def add(path: str, msg: str) -> None:
+        errors.append({"path": path, "message": msg})
+
+    if spec.data.n_samples > limits.max_samples:
+        add("/data/n_samples", f"at most {limits.max_samples} samples are allowed")
+    if spec.training.epochs > limits.max_epochs:
+        add("/training/epochs", f"at most {limits.max_epochs} epochs are allowed")
+    if spec.training.batch_size > limits.max_batch_size:
+        add("/training/batch_size", f"at most {limits.max_batch_size} is allowed")
+    if spec.training.max_seconds is not None and spec.training.max_seconds > limits.max_seconds:
+        add("/training/max_seconds", f"at most {limits.max_seconds:g} seconds are allowed")
+
+    def count(layers: list, path: str) -> int:
+        n = 0
+        for i, layer in enumerate(layers):
+            n += 1
+            if layer.type == "residual":
+                n += count(layer.layers, f"{path}/{i}/layers")
+        return n
+
+    if count(spec.model.layers, "/model/layers") > limits.max_layers:
+        add("/model/layers", f"at most {limits.max_layers} layers are allowed")
+    ls = spec.monitor.landscape
+    if ls is not None:
+        if ls.resolution > limits.max_landscape_resolution:
+            add("/monitor/landscape/resolution", f"at most {limits.max_landscape_resolution}")
+        if ls.resolution_y is not None and ls.resolution_y > limits.max_landscape_resolution:
+            add("/monitor/landscape/resolution_y", f"at most {limits.max_landscape_resolution}")
+    return errors
+
+
+def _check_combinations(spec: Spec) -> list[dict[str, str]]:
+    """Rules that span fields (the per-field ones live on the models)."""
+    errors = []
+    d = spec.data
+    if d.dataset == "upload" and not d.upload_id:
+        errors.append({"path": "/data/upload_id", "message": "an upload id is required for the 'upload' dataset"})
+    if d.dataset in DATASETS_REGRESSION:
+        if spec.loss in ("cross_entropy", "bce"):
+            errors.append({"path": "/loss", "message": f"{spec.loss} needs a classification dataset; "
+                           f"{d.dataset} is a regression task"})
+        if d.label_noise or d.random_labels:
+            errors.append({"path": "/data/label_noise", "message": "label noise applies to classification only"})
+    if d.dataset not in DATASETS_2D and d.features != ["x1", "x2"]:
+        errors.append({"path": "/data/features", "message": "feature crosses apply to the 2-D datasets only"})
+    image = d.dataset in DATASETS_IMAGE
+    for i, aug in enumerate(spec.augment):
+        if aug.type in IMAGE_AUGMENTS and not image and d.dataset != "upload":
+            errors.append({"path": f"/augment/{i}/type",
+                           "message": f"{aug.type} needs an image dataset (digits), not {d.dataset}"})
+        if aug.type in ("mixup", "cutmix") and d.dataset in DATASETS_REGRESSION:
+            errors.append({"path": f"/augment/{i}/type", "message": f"{aug.type} needs a classification dataset"})
+        if aug.type in ("scale", "erase") and aug.scale[0] > aug.scale[1]:
+            errors.append({"path": f"/augment/{i}/scale", "message": "expected [low, high] with low <= high"})
+    s = spec.schedule
+    if s.name == "multistep" and any(b <= a for a, b in zip(s.milestones, s.milestones[1:])):
+        errors.append({"path": "/schedule/milestones", "message": "milestones must increase"})
+    if s.name == "multistep" and not s.milestones:
+        errors.append({"path": "/schedule/milestones", "message": "multistep needs at least one milestone"})
+    es = spec.regularization.early_stopping
+    if es is not None and es.metric.startswith("val") and d.split.val == 0:
+        errors.append({"path": "/regularization/early_stopping/metric",
+                       "message": "needs a validation split (data.split.val > 0)"})
+    return errors
+
+
+def validate(doc: Any, limits: Optional[Limits] = None) -> Spec:
+    """Parse and check a spec document; raise :class:`SpecError` listing every problem.
+
+    Shape inference (an impossible layer stack, too many parameters) needs the model
+    builder and lives in :func:`training.model.summarize`; :func:`check` runs both.
+    """
+    limits = limits or Limits()
+    if not isinstance(doc, dict):
+        raise SpecError([{"path": "", "message": "the spec must be a JSON object"}])
+    try:
+        spec = Spec.model_validate(doc)
+    except ValidationError as exc:
+        raise SpecError(_pydantic_errors(exc, doc)) from None
+    errors = _check_limits(spec, limits) + _check_combinations(spec)
+    if errors:
+        raise SpecError(errors)
+    return spec
+
+
+def json_schema() -> dict:
+    schema = Spec.model_json_schema()
+    schema["$id"] = "https://descent.local/spec/v1"
+    schema["title"] = "Descent experiment spec, version 1"
+    return schema
+
+
+def dump(spec: Spec) -> dict:
+    """The full spec with every default filled in, as JSON-ready data."""
+    return spec.model_dump(mode="json")
