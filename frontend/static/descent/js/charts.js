@@ -1,0 +1,153 @@
+// Small Plotly wrappers (cf. tensorflow/playground linechart.ts): a chart owns its div,
+// knows how to reset() and append(), and redraws at most once per animation frame.
+// Incoming events can arrive hundreds per second during a backlog replay; batching
+// them into one Plotly call per frame keeps the page responsive.
+/* global Plotly */
+
+const charts = new Set();
+let projector = false;
+
+export const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+
+function fontSize() { return projector ? 20 : 15; }
+
+export function baseLayout(extra = {}) {
+  const f = fontSize();
+  return {
+    font: { size: f, family: "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", color: "#1d2433" },
+    margin: { l: 64 + f, r: 24, t: 12 + 2 * f, b: 44 + f },
+    paper_bgcolor: "rgba(0,0,0,0)",
+    plot_bgcolor: "#fff",
+    legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: f } },
+    hoverlabel: { font: { size: f } },
+    ...extra,
+  };
+}
+
+export function axis(title, extra = {}) {
+  return { title: { text: title, font: { size: fontSize() } }, tickfont: { size: fontSize() - 1 },
+    automargin: true, gridcolor: "#e3e7ee", zeroline: false, ...extra };
+}
+
+const CONFIG = { responsive: true, displaylogo: false,
+  modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage", "sendDataToCloud"] };
+
+/** Toggle projector sizes on every chart alive on the page. */
+export function setProjector(on) {
+  projector = on;
+  for (const c of charts) c.restyleFonts();
+}
+
+/** A chart redrawn wholesale with Plotly.react, throttled to one frame. */
+export class PlotChart {
+  constructor(el, layout = {}) {
+    this.el = el;
+    this.layoutFn = typeof layout === "function" ? layout : () => layout;
+    this.pending = null;
+    this.frame = 0;
+    this.traces = [];
+    this.layoutPatch = {};
+    Plotly.newPlot(el, [], this.fullLayout(), CONFIG);
+    charts.add(this);
+  }
+
+  fullLayout() {
+    return { ...baseLayout(), ...this.layoutFn(), ...this.layoutPatch, datarevision: Date.now() };
+  }
+
+  /** Replace all traces (and optionally patch the layout) on the next frame. */
+  react(traces, layoutPatch) {
+    this.traces = traces;
+    if (layoutPatch) this.layoutPatch = layoutPatch;
+    this.schedule();
+  }
+
+  schedule() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      Plotly.react(this.el, this.traces, this.fullLayout(), CONFIG);
+    });
+  }
+
+  restyleFonts() { this.schedule(); }
+  resize() { if (this.el.offsetParent) Plotly.Plots.resize(this.el); }
+  destroy() { charts.delete(this); cancelAnimationFrame(this.frame); Plotly.purge(this.el); }
+}
+
+/**
+ * Line chart with a fixed set of traces fed incrementally.
+ * traces: [{name, color, dash, mode, width, yaxis, opacity}]
+ * append(i, xs, ys) buffers points; the buffer goes out with one extendTraces per frame.
+ */
+export class LineChart extends PlotChart {
+  constructor(el, { traces, xTitle = "", yTitle = "", logX = false, logY = false, shapes = [],
+    y2Title = null, layout = {} }) {
+    super(el, () => {
+      const l = {
+        xaxis: axis(xTitle, logX ? { type: "log" } : {}),
+        yaxis: axis(yTitle, logY ? { type: "log" } : {}),
+        shapes: this.shapes || shapes,
+        ...layout,
+      };
+      if (y2Title) l.yaxis2 = axis(y2Title, { overlaying: "y", side: "right", showgrid: false });
+      return l;
+    });
+    this.spec = traces;
+    this.shapes = shapes;
+    this.reset();
+  }
+
+  blankTraces() {
+    return this.spec.map((t) => ({
+      type: "scatter", mode: t.mode || "lines", name: t.name, x: [], y: [],
+      yaxis: t.yaxis || "y", opacity: t.opacity ?? 1, showlegend: t.showlegend ?? true,
+      line: { color: t.color, dash: t.dash || "solid", width: t.width ?? 3 },
+      marker: { color: t.color, size: t.markerSize ?? 8 },
+      hovertemplate: t.hover,
+    }));
+  }
+
+  reset() {
+    this.buffer = this.spec.map(() => ({ x: [], y: [] }));
+    this.react(this.blankTraces());
+  }
+
+  append(i, xs, ys) {
+    if (!Array.isArray(xs)) { xs = [xs]; ys = [ys]; }
+    const b = this.buffer[i];
+    for (let k = 0; k < xs.length; k++) {
+      const y = ys[k];
+      // Plotly draws null as a gap; NaN/Infinity (a diverging run) would break autorange.
+      b.x.push(xs[k]);
+      b.y.push(y === null || y === undefined || !Number.isFinite(y) ? null : y);
+    }
+    this.schedule();
+  }
+
+  setShapes(shapes) { this.shapes = shapes; this.schedule(); }
+
+  schedule() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  flush() {
+    this.frame = 0;
+    // Points not yet drawn go into the trace arrays we keep, then one react() call:
+    // react diffs by datarevision, and keeping our own copy makes reset() and
+    // font changes (projector mode) trivial.
+    this.buffer.forEach((b, i) => {
+      if (!b.x.length) return;
+      const t = this.traces[i];
+      t.x = t.x.concat(b.x);
+      t.y = t.y.concat(b.y);
+      b.x = []; b.y = [];
+    });
+    Plotly.react(this.el, this.traces, this.fullLayout(), CONFIG);
+  }
+
+  /** Number of points drawn on trace i (tests and callers use it). */
+  count(i) { return this.traces[i].x.length + this.buffer[i].x.length; }
+}

@@ -1,0 +1,89 @@
+// One websocket per run (DESIGN.md "Data flow").
+// The server first replays persisted events after `?after=<seq>`, then streams live
+// ones. We remember the last seq we handled so a reconnect resumes exactly there:
+// no gap (the server replays from the database) and no duplicate (seq <= last is
+// dropped here). A coalesced `step` message carries lists and the seq of its last
+// step, so "seq <= last" stays a correct duplicate test for it too.
+
+const TERMINAL = new Set(["succeeded", "failed", "cancelled", "diverged", "timed_out"]);
+
+export function wsUrl(path, after) {
+  if (/^wss?:\/\//.test(path)) return withAfter(path, after);
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  return withAfter(`${proto}//${location.host}${path}`, after);
+}
+
+function withAfter(url, after) {
+  const u = new URL(url);
+  u.searchParams.set("after", String(after));
+  return u.toString();
+}
+
+/**
+ * Connect to a run's event stream.
+ * @param {string} path   the `ws` path from the API, e.g. "/ws/runs/abc/"
+ * @param {object} opts   {onEvent(ev), onState(state), after}
+ *   state is one of "connecting" | "open" | "reconnecting" | "closed".
+ * @returns {{close(): void, lastSeq(): number}}
+ */
+export function connectRunSocket(path, { onEvent, onState = () => {}, after = 0 } = {}) {
+  let last = after;
+  let ws = null;
+  let attempt = 0;
+  let timer = null;
+  let stopped = false;   // closed by the page
+  let finished = false;  // the run reached a terminal status: nothing more will come
+
+  function handle(ev) {
+    if (!ev || typeof ev !== "object") return;
+    if (typeof ev.seq === "number") {
+      if (ev.seq <= last) return;
+      last = ev.seq;
+    }
+    if (ev.type === "status" && TERMINAL.has(ev.status)) finished = true;
+    try {
+      onEvent(ev);
+    } catch (err) {
+      // A rendering bug must not kill the stream; report it once per event.
+      console.warn("descent: event handler failed", ev.type, err);
+    }
+  }
+
+  function open() {
+    if (stopped) return;
+    onState(attempt ? "reconnecting" : "connecting");
+    ws = new WebSocket(wsUrl(path, last));
+    ws.onopen = () => { attempt = 0; onState("open"); };
+    ws.onmessage = (msg) => {
+      let data;
+      try { data = JSON.parse(msg.data); } catch { return; }
+      // Tolerate a server that batches several events into one frame.
+      if (Array.isArray(data)) data.forEach(handle);
+      else if (data && Array.isArray(data.events)) data.events.forEach(handle);
+      else handle(data);
+    };
+    ws.onclose = () => {
+      ws = null;
+      if (stopped || finished) { onState("closed"); return; }
+      // Exponential backoff with jitter, capped: thirty phones reconnecting after a
+      // wifi blip should not all hit the server in the same instant.
+      const delay = Math.min(10000, 500 * 2 ** attempt) * (0.75 + Math.random() * 0.5);
+      attempt += 1;
+      onState("reconnecting");
+      timer = setTimeout(open, delay);
+    };
+    ws.onerror = () => { /* onclose follows and schedules the retry */ };
+  }
+
+  open();
+  return {
+    close() {
+      stopped = true;
+      clearTimeout(timer);
+      if (ws) ws.close();
+    },
+    lastSeq: () => last,
+  };
+}
+
+export { TERMINAL };

@@ -1,0 +1,138 @@
+"""From raw samples to training tensors: crosses, split, label noise, normalization.
+
+The order matters: split first, then corrupt labels of the training split only, then
+fit the normalization on the training split only (no leakage from val/test).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from training.data.datasets import RawData
+
+CROSSES = {
+    "x1": lambda a, b: a,
+    "x2": lambda a, b: b,
+    "x1^2": lambda a, b: a * a,
+    "x2^2": lambda a, b: b * b,
+    "x1*x2": lambda a, b: a * b,
+    "sin(x1)": lambda a, b: torch.sin(a) if isinstance(a, torch.Tensor) else np.sin(a),
+    "sin(x2)": lambda a, b: torch.sin(b) if isinstance(b, torch.Tensor) else np.sin(b),
+}
+
+
+def cross(points, names: list[str]):
+    """Feature crosses of raw 2-D points (numpy or torch), one column per name."""
+    a, b = points[:, 0], points[:, 1]
+    cols = [CROSSES[n](a, b) for n in names]
+    if isinstance(points, torch.Tensor):
+        return torch.stack(cols, 1)
+    return np.stack(cols, 1).astype(np.float32)
+
+
+def split_indices(n: int, split, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    perm = rng.permutation(n)
+    n_train = max(1, int(round(split.train * n)))
+    n_val = int(round(split.val * n))
+    n_val = min(n_val, n - n_train)
+    return perm[:n_train], perm[n_train:n_train + n_val], perm[n_train + n_val:]
+
+
+def flip_labels(y: np.ndarray, fraction: float, n_classes: int, rng: np.random.Generator) -> np.ndarray:
+    """Flip exactly ``round(fraction * len(y))`` labels, each to a *different* class."""
+    k = int(round(fraction * len(y)))
+    idx = rng.choice(len(y), size=k, replace=False)
+    shift = rng.integers(1, n_classes, size=k)
+    y[idx] = (y[idx] + shift) % n_classes
+    return np.sort(idx)
+
+
+class Normalizer:
+    """Per-feature statistics fitted on the training split; images use one channel-wise stat."""
+
+    def __init__(self, how: str, x_train: np.ndarray):
+        self.how = how
+        axes = (0,) if x_train.ndim == 2 else tuple(i for i in range(x_train.ndim) if i != 1)
+        keep = x_train.ndim != 2
+        if how == "none":
+            self.shift, self.scale = 0.0, 1.0
+        elif how == "center":
+            self.shift, self.scale = x_train.mean(axes, keepdims=keep), 1.0
+        elif how == "standardize":
+            self.shift = x_train.mean(axes, keepdims=keep)
+            self.scale = x_train.std(axes, keepdims=keep) + 1e-8
+        elif how == "minmax":
+            lo, hi = x_train.min(axes, keepdims=keep), x_train.max(axes, keepdims=keep)
+            self.shift, self.scale = lo, (hi - lo) + 1e-8
+        else:
+            raise ValueError(f"unknown normalization {how!r}")
+
+    def __call__(self, x):
+        if isinstance(x, torch.Tensor):
+            shift = torch.as_tensor(np.asarray(self.shift, np.float32), device=x.device)
+            scale = torch.as_tensor(np.asarray(self.scale, np.float32), device=x.device)
+            return (x - shift) / scale
+        return ((x - self.shift) / self.scale).astype(np.float32)
+
+    def stats(self) -> dict:
+        return {"how": self.how, "shift": np.asarray(self.shift).tolist(), "scale": np.asarray(self.scale).tolist()}
+
+
+def prepare(raw: RawData, d, seed: int):
+    from training.data import DataBundle
+
+    rng = np.random.default_rng([seed, 2])
+    x_raw, y = raw.x, raw.y.copy()
+    if raw.kind == "2d":
+        x, names = cross(x_raw, list(d.features)), list(d.features)
+    else:
+        x, names = x_raw.astype(np.float32), raw.feature_names or [f"x{i + 1}" for i in range(int(np.prod(x_raw.shape[1:])))]
+    tr, va, te = split_indices(len(x), d.split, rng)
+    info: dict = {"n_train": len(tr), "n_val": len(va), "n_test": len(te)}
+
+    # 1. class imbalance: drop training samples of every class but the first
+    if raw.task == "classification" and d.imbalance < 1.0:
+        keep = [i for i in tr if y[i] == 0 or rng.uniform() < d.imbalance]
+        tr = np.asarray(keep, dtype=np.int64)
+        info["n_train"] = len(tr)
+    y_train = y[tr].copy()
+    # 2. label corruption, training split only
+    if raw.task == "classification" and d.random_labels:
+        y_train = rng.integers(0, raw.n_classes, size=len(tr))
+        info["random_labels"] = True
+    elif raw.task == "classification" and d.label_noise > 0:
+        info["flipped"] = flip_labels(y_train, d.label_noise, raw.n_classes, rng).tolist()
+    # 3. normalization fitted on the training split only
+    norm = Normalizer(d.normalize, x[tr])
+    info["normalization"] = norm.stats()
+
+    def t(a, dtype=torch.float32):
+        return torch.as_tensor(np.ascontiguousarray(a), dtype=dtype)
+
+    ydt = torch.int64 if raw.task == "classification" else torch.float32
+
+    def ys(a):
+        return t(a, ydt) if raw.task == "classification" else t(a, ydt).reshape(-1, 1)
+
+    points = featurize = None
+    if raw.kind in ("2d", "1d"):
+        def pts(idx, labels):
+            p = {"x": x_raw[idx, 0].tolist(), "label": np.asarray(labels).tolist()}
+            if raw.kind == "2d":
+                p["y"] = x_raw[idx, 1].tolist()
+            return p
+
+        points = {"train": pts(tr, y_train), "val": pts(va, y[va]), "test": pts(te, y[te])}
+        if raw.kind == "2d":
+            def featurize(p: torch.Tensor) -> torch.Tensor:
+                return norm(cross(p, names))
+        else:
+            def featurize(p: torch.Tensor) -> torch.Tensor:
+                return norm(p)
+
+    return DataBundle(
+        task=raw.task, n_classes=raw.n_classes, input_shape=tuple(x.shape[1:]), feature_names=names,
+        x_train=t(norm(x[tr])), y_train=ys(y_train), x_val=t(norm(x[va])), y_val=ys(y[va]),
+        x_test=t(norm(x[te])), y_test=ys(y[te]), points=points, featurize=featurize, info=info,
+    )

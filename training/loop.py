@@ -1,0 +1,290 @@
+"""The trainer: runs a spec, emits events to a sink, obeys stop requests.
+
+``train(spec, sink)`` is the whole engine. It reports events, never destinations
+(minGPT's callbacks): the Celery task plugs in a sink that persists and publishes,
+tests plug in :class:`ListSink`. In-memory data stays on the device and is batched by
+index (no DataLoader: for small tensors its per-batch collation costs more than the step).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any, Optional, Protocol
+
+import torch
+
+from training import boundary as boundary_mod
+from training.data import DataBundle, load
+from training.losses import build_loss, metrics
+from training.model import build_model
+from training.optim import EarlyStopper, LRSchedule, Regularizer, build_optimizer
+from training.spec import Limits, Spec
+
+
+class Sink(Protocol):
+    def emit(self, event: dict[str, Any]) -> None: ...
+
+    def should_stop(self) -> bool: ...
+
+
+class ListSink:
+    """Collects events in a list; ``stop_after_steps`` simulates a user pressing Stop."""
+
+    def __init__(self, stop_after_steps: Optional[int] = None):
+        self.events: list[dict] = []
+        self.stop_after_steps = stop_after_steps
+
+    def emit(self, event: dict) -> None:
+        self.events.append(event)
+
+    def should_stop(self) -> bool:
+        if self.stop_after_steps is None:
+            return False
+        return sum(e["type"] == "step" for e in self.events) >= self.stop_after_steps
+
+    def of(self, kind: str) -> list[dict]:
+        return [e for e in self.events if e["type"] == kind]
+
+
+class Diverged(Exception):
+    def __init__(self, step: int, loss: float):
+        self.step, self.loss = step, loss
+        super().__init__(f"loss became {loss} at step {step}")
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "cuda" or (name == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise RuntimeError("training.device is 'cuda' but this worker has no GPU")
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+@torch.no_grad()
+def evaluate(net: torch.nn.Module, loss_fn, x: torch.Tensor, y: torch.Tensor, task: str,
+             chunk: int = 8192) -> tuple[dict, Optional[torch.Tensor]]:
+    """Loss and metrics over a whole split in eval mode; returns the logits too."""
+    if len(x) == 0:
+        return {}, None
+    was_training = net.training
+    net.eval()
+    logits = torch.cat([net(x[i:i + chunk]) for i in range(0, len(x), chunk)])
+    net.train(was_training)
+    out = {"loss": loss_fn(logits, y).item(), **metrics(logits, y, task)}
+    return out, logits
+
+
+def _confusion(logits: torch.Tensor, y: torch.Tensor, k: int) -> tuple[list, list]:
+    pred = logits.argmax(1)
+    cm = torch.bincount(y * k + pred, minlength=k * k).reshape(k, k)
+    per_class = (cm.diag().float() / cm.sum(1).clamp(min=1).float()).tolist()
+    return cm.tolist(), per_class
+
+
+def _finite(x: float) -> Optional[float]:
+    return x if x is not None and math.isfinite(x) else None
+
+
+class Trainer:
+    """One run of one spec. ``run()`` drives the numbered steps below."""
+
+    def __init__(self, spec: Spec, sink: Sink, upload_root: Optional[Path] = None,
+                 limits: Optional[Limits] = None):
+        self.spec, self.sink, self.limits = spec, sink, limits or Limits()
+        self.upload_root = upload_root
+        self.step = 0
+        self.t0 = time.perf_counter()
+
+    # -- helpers -------------------------------------------------------------
+
+    def emit(self, type_: str, **payload: Any) -> None:
+        self.sink.emit({"type": type_, **payload})
+
+    def _deadline(self) -> float:
+        limit = self.limits.max_seconds
+        if self.spec.training.max_seconds:
+            limit = min(limit, self.spec.training.max_seconds)
+        return self.t0 + limit
+
+    # -- the run -------------------------------------------------------------
+
+    def setup(self) -> None:
+        spec = self.spec
+        # 1. seeds first: data generation, init and batch order are all deterministic
+        torch.manual_seed(spec.seed)
+        self.gen = torch.Generator().manual_seed(spec.seed)
+        self.device = pick_device(spec.training.device)
+        # 2. data, on the device for the whole run
+        self.data: DataBundle = load(spec, self.upload_root).to(self.device)
+        d = self.data
+        self.emit("dataset", task=d.task, n_classes=d.n_classes, input_shape=list(d.input_shape),
+                  feature_names=d.feature_names, points=d.points, device=str(self.device),
+                  n_train=len(d.x_train), n_val=len(d.x_val), n_test=len(d.x_test),
+                  label_noise=len(d.info.get("flipped", [])))
+        # 3. model, loss, optimizer, schedule, regularizers
+        self.net = build_model(spec, d.input_shape, d.out_dim).to(self.device)
+        self.params = sum(p.numel() for p in self.net.parameters())
+        self.loss_fn = build_loss(spec.loss, d.task, d.n_classes, spec.regularization.label_smoothing)
+        self.eval_loss_fn = build_loss(spec.loss, d.task, d.n_classes, 0.0)
+        self.opt = build_optimizer(self.net, spec.optimizer)
+        n = len(d.x_train)
+        self.bs = min(spec.training.batch_size, n)
+        self.steps_per_epoch = math.ceil(n / self.bs)
+        self.sched = LRSchedule(spec.schedule, spec.optimizer.lr, self.steps_per_epoch, spec.training.epochs)
+        self.reg = Regularizer(spec.regularization, self.net)
+        self.stopper = EarlyStopper(spec.regularization.early_stopping)
+        from training.data.augment import build_augmenter
+
+        self.augment = build_augmenter(spec.augment, d)
+        self.diag = None
+        if spec.monitor.diagnostics:
+            from training.diagnostics import Diagnostics
+
+            self.diag = Diagnostics(self.net)
+        self.tracker = None
+        ls = spec.monitor.landscape
+        if ls is not None and ls.mode != "none":
+            from training.landscape import Tracker
+
+            self.tracker = Tracker(self.net, ls)
+
+    def run(self) -> str:
+        self.emit("status", status="running", message="")
+        self.setup()
+        if self.spec.mode == "lr_finder":
+            return self._lr_finder()
+        status, message = "succeeded", ""
+        epochs_run = 0
+        try:
+            for epoch in range(1, self.spec.training.epochs + 1):
+                outcome = self._epoch(epoch)
+                epochs_run = epoch
+                if outcome is not None:
+                    status, message = outcome
+                    break
+        except Diverged as exc:
+            status, message = "diverged", f"loss became {exc.loss} at step {exc.step}"
+        return self._finish(status, message, epochs_run)
+
+    def batches(self):
+        """Shuffled index batches over the training split (reshuffled every epoch)."""
+        n = len(self.data.x_train)
+        perm = torch.randperm(n, generator=self.gen).to(self.device)
+        for i in range(0, n, self.bs):
+            idx = perm[i:i + self.bs]
+            yield self.data.x_train[idx], self.data.y_train[idx]
+
+    def _train_step(self, xb: torch.Tensor, yb: torch.Tensor, epoch: int, record_grads: bool) -> float:
+        lr = self.sched.lr_at(self.step)
+        for group in self.opt.param_groups:
+            group["lr"] = lr
+        if self.augment is not None:
+            xb, yb = self.augment(xb, yb, self.gen)
+        self.opt.zero_grad(set_to_none=True)
+        data_loss = self.loss_fn(self.net(xb), yb)
+        penalty, _ = self.reg.penalty()
+        total = data_loss + penalty if penalty is not None else data_loss
+        value = data_loss.item()
+        if not math.isfinite(value) or not math.isfinite(total.item()):
+            raise Diverged(self.step + 1, value)
+        total.backward()
+        if record_grads and self.diag is not None:
+            self.diag.record_gradients(lr)
+        self.reg.before_step()
+        self.opt.step()
+        self.reg.after_step(lr)
+        self.step += 1
+        self.emit("step", step=self.step, epoch=epoch, loss=value, lr=lr)
+        return value
+
+    def _epoch(self, epoch: int) -> Optional[tuple[str, str]]:
+        spec, t_epoch = self.spec, time.perf_counter()
+        self.net.train()
+        diag_due = self.diag is not None and epoch % spec.monitor.diagnostics_every == 0
+        last = self.steps_per_epoch - 1
+        for i, (xb, yb) in enumerate(self.batches()):
+            self._train_step(xb, yb, epoch, record_grads=diag_due and i == last)
+            if self.tracker is not None:
+                self.tracker.on_step(self.net, self.step)
+            if self.sink.should_stop():
+                return "cancelled", f"stopped by request at step {self.step}"
+            if time.perf_counter() > self._deadline():
+                return "timed_out", f"time limit reached at step {self.step}"
+        # evaluation, diagnostics, boundary, early stopping, schedule
+        tr, _ = evaluate(self.net, self.eval_loss_fn, self.data.x_train, self.data.y_train, self.data.task)
+        va, _ = evaluate(self.net, self.eval_loss_fn, self.data.x_val, self.data.y_val, self.data.task)
+        _, parts = self.reg.penalty()
+        row = {"epoch": epoch, "train_loss": tr["loss"], "val_loss": va.get("loss"),
+               "train_acc": tr.get("acc"), "val_acc": va.get("acc"), "lr": self.sched.lr_at(max(0, self.step - 1)),
+               "seconds": round(time.perf_counter() - t_epoch, 4)}
+        if self.data.task == "regression":
+            row.update(train_r2=tr["r2"], val_r2=va.get("r2"), train_rmse=tr["rmse"], val_rmse=va.get("rmse"))
+        if parts:
+            row["penalty"] = {k: float(v) for k, v in parts.items()}
+        if not math.isfinite(tr["loss"]):
+            raise Diverged(self.step, tr["loss"])
+        self.emit("epoch", **row)
+        if diag_due:
+            self.emit("diagnostics", epoch=epoch, step=self.step, layers=self.diag.collect(self._eval_x()))
+        if spec.monitor.boundary and epoch % spec.monitor.boundary_every == 0:
+            b = boundary_mod.compute(self.net, self.data, spec.monitor.boundary_resolution)
+            if b is not None:
+                self.emit("boundary", epoch=epoch, **b)
+        if self.tracker is not None:
+            self.tracker.on_epoch(self, epoch)
+        self.sched.epoch_end(epoch, va.get("loss", tr["loss"]))
+        metrics_now = {"val_loss": va.get("loss"), "val_acc": va.get("acc"), "train_loss": tr["loss"]}
+        if self.stopper.update(epoch, metrics_now, self.net):
+            return "succeeded", f"early stopping at epoch {epoch} (best epoch {self.stopper.best_epoch})"
+        return None
+
+    def _eval_x(self) -> torch.Tensor:
+        x = self.data.x_val if len(self.data.x_val) else self.data.x_train
+        return x[:2048]
+
+    def _finish(self, status: str, message: str, epochs_run: int) -> str:
+        if status == "diverged":
+            self.emit("status", status=status, message=message)
+            return status
+        self.stopper.restore(self.net)
+        d = self.data
+        summary: dict[str, Any] = {"epochs_run": epochs_run, "params": self.params, "steps": self.step,
+                                   "best_epoch": self.stopper.best_epoch or epochs_run,
+                                   "early_stopped": self.stopper.stopped,
+                                   "seconds": round(time.perf_counter() - self.t0, 3)}
+        for split, x, y in (("train", d.x_train, d.y_train), ("val", d.x_val, d.y_val), ("test", d.x_test, d.y_test)):
+            m, logits = evaluate(self.net, self.eval_loss_fn, x, y, d.task)
+            for k, v in m.items():
+                summary[f"{split}_{k}"] = _finite(v)
+            if split == "test" and logits is not None and d.task == "classification":
+                summary["confusion_matrix"], summary["per_class_acc"] = _confusion(logits, y, d.n_classes)
+        if status == "succeeded" and self.tracker is not None:
+            extra = self.tracker.finish(self)
+            if extra:
+                summary.update(extra)
+        self.emit("summary", **summary)
+        self.emit("status", status=status, message=message)
+        return status
+
+    def _lr_finder(self) -> str:
+        from training.lr_finder import find_lr
+
+        def stream():
+            while True:
+                yield from self.batches()
+
+        result = find_lr(self.net, self.loss_fn, self.opt, stream(), self.spec.lr_finder,
+                         should_stop=self.sink.should_stop)
+        self.emit("lr_finder", **result)
+        self.emit("summary", params=self.params, epochs_run=0, best_epoch=None, early_stopped=False,
+                  seconds=round(time.perf_counter() - self.t0, 3), lr_suggestion=result.get("suggestion"))
+        status = "cancelled" if self.sink.should_stop() else "succeeded"
+        self.emit("status", status=status, message="" if status == "succeeded" else "stopped by request")
+        return status
+
+
+def train(spec: Spec, sink: Sink, upload_root: Optional[Path] = None, limits: Optional[Limits] = None) -> str:
+    """Run ``spec`` to completion, streaming events to ``sink``; returns the final status."""
+    return Trainer(spec, sink, upload_root, limits).run()
