@@ -141,8 +141,7 @@ export class LineChart extends PlotChart {
     this.buffer.forEach((b, i) => {
       if (!b.x.length) return;
       const t = this.traces[i];
-      t.x = t.x.concat(b.x);
-      t.y = t.y.concat(b.y);
+      for (let k = 0; k < b.x.length; k++) { t.x.push(b.x[k]); t.y.push(b.y[k]); }
       b.x = []; b.y = [];
     });
     Plotly.react(this.el, this.traces, this.fullLayout(), CONFIG);
