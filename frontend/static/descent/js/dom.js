@@ -40,3 +40,32 @@ export function debounce(fn, ms) {
   let t = 0;
   return (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
 }
+
+/** Copy text to the clipboard; falls back to execCommand where the Clipboard API is
+ * unavailable (plain http on a classroom LAN address is not a secure context). */
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const ta = h("textarea", { style: { position: "fixed", opacity: "0" } });
+    ta.value = text;
+    document.body.append(ta);
+    ta.select();
+    const ok = document.execCommand("copy");
+    ta.remove();
+    return ok;
+  }
+}
+
+/** A read-only link field with a Copy button. */
+export function shareBox(url, label = "Share link") {
+  const input = h("input", { type: "text", readOnly: true, value: url, class: "share-url", "aria-label": label,
+    onfocus: (e) => e.target.select() });
+  const btn = h("button", { type: "button", class: "btn copy-btn", onclick: async () => {
+    const ok = await copyText(input.value);
+    btn.textContent = ok ? "Copied ✓" : "Copy failed";
+    setTimeout(() => { btn.textContent = "Copy"; }, 1500);
+  } }, "Copy");
+  return h("div", { class: "share" }, h("span", { class: "share-label" }, label), input, btn);
+}

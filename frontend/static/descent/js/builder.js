@@ -1,0 +1,204 @@
+// The spec builder: the whole vocabulary of DESIGN.md as a form generated from the
+// JSON Schema. The spec object is the single source of truth; controls write into
+// it, and a change that alters which fields apply re-renders the form.
+// Only what the user or a preset set is stored, so shared URLs stay short and the
+// server fills in the rest with the same defaults the form displays.
+import { h } from "./dom.js";
+import { getIn, setIn, pointer } from "./schema.js";
+import { leaf, objectFields, label } from "./fields.js";
+import { listEditor } from "./listeditor.js";
+
+// Dataset families (DESIGN.md "Vocabulary"); they decide which data fields apply.
+export const DATASETS_2D = ["circle", "xor", "gauss", "spiral", "moons"];
+export const DATASETS_REGRESSION = ["plane", "multigauss", "poly1d"];
+const IMAGE_SETS = ["digits"];
+
+// Which hyperparameters each optimizer uses (the rest would be ignored, so we hide them).
+const OPTIMIZER_FIELDS = {
+  sgd: ["momentum", "nesterov"], momentum: ["momentum"], nesterov: ["momentum"],
+  adagrad: ["eps"], adadelta: ["rho", "eps"], rmsprop: ["alpha", "eps", "momentum"],
+  adam: ["betas", "eps"], adamw: ["betas", "eps"], nadam: ["betas", "eps"], radam: ["betas", "eps"],
+};
+const SCHEDULE_FIELDS = {
+  constant: [], step: ["step_size", "gamma"], multistep: ["milestones", "gamma"], exponential: ["gamma"],
+  cosine: ["min_lr"], cyclic: ["step_size", "min_lr", "max_lr"], onecycle: ["max_lr"],
+  plateau: ["patience", "gamma", "min_lr"],
+};
+
+// Defaults the schema cannot state (pydantic default_factory fields).
+export const DEFAULT_LAYERS = [{ type: "dense", units: 8, activation: "relu" }, { type: "dense", units: 8, activation: "relu" }];
+const FALLBACK = { "data.features": ["x1", "x2"], "schedule.milestones": [] };
+const AUGMENT_FRESH = { scale: { scale: [0.9, 1.1] }, erase: { scale: [0.02, 0.2] } };
+
+const LABELS = {
+  n_samples: "samples", label_noise: "label noise (fraction flipped)", random_labels: "random labels",
+  lr: "learning rate", warmup_epochs: "warm-up epochs", l1: "L1", l2: "L2", weight_decay: "weight decay (decoupled)",
+  grad_clip_norm: "clip grad norm", grad_clip_value: "clip grad value", batch_size: "batch size",
+  max_seconds: "time limit (s)", n_classes: "classes", upload_id: "upload",
+};
+
+const SECTIONS = [
+  ["experiment", "Experiment"], ["mode", "Mode"], ["data", "Data"], ["model", "Model"], ["loss", "Loss"],
+  ["optimizer", "Optimizer"], ["schedule", "Schedule"], ["regularization", "Regularization"],
+  ["augment", "Augmentation"], ["training", "Training"], ["monitor", "Monitor"],
+];
+
+const keyOf = (path) => path.map((k) => (typeof k === "number" ? "*" : k)).join(".");
+
+export class Builder {
+  /**
+   * @param root    element the form renders into
+   * @param schema  Schema (schema.js)
+   * @param opts    {onChange(spec), renderUpload(ctx) -> Node}
+   */
+  constructor(root, schema, opts = {}) {
+    this.root = root;
+    this.schema = schema;
+    this.opts = opts;
+    this.spec = {};
+    this.errors = [];
+    this.open = new Set(SECTIONS.map(([id]) => id));
+  }
+
+  /** Replace the whole spec (a preset, a URL hash, "Edit in playground"). */
+  load(spec) {
+    this.spec = JSON.parse(JSON.stringify(spec || {}));
+    // Materialize the structural defaults so the layer list can be edited in place.
+    if (!getIn(this.spec, ["model", "layers"])) setIn(this.spec, ["model", "layers"], structuredClone(DEFAULT_LAYERS));
+    if (!getIn(this.spec, ["model", "init"])) setIn(this.spec, ["model", "init"], { weights: "kaiming_normal", bias: "zeros" });
+    this.errors = [];
+    this.render();
+    this.opts.onChange?.(this.spec);
+  }
+
+  // ---- context used by fields.js / listeditor.js
+  get(path) { return getIn(this.spec, path); }
+
+  set(path, value, rerender = false) {
+    setIn(this.spec, path, value);
+    if (rerender) this.render();
+    this.opts.onChange?.(this.spec);
+  }
+
+  defaultFor(path, desc) {
+    const k = keyOf(path);
+    if (k in FALLBACK) return FALLBACK[k];
+    return desc.hasDefault ? desc.default : undefined;
+  }
+
+  label(path, name) { return LABELS[name] || label(name); }
+
+  unsetLabel(path) {
+    const k = keyOf(path);
+    if (k === "loss") return "auto (from the task)";
+    if (k.endsWith("init.weights") || k.endsWith("init.bias")) return "inherit";
+    return "default";
+  }
+
+  visible(path) {
+    const k = keyOf(path);
+    const ds = this.get(["data", "dataset"]) || "circle";
+    const regression = DATASETS_REGRESSION.includes(ds);
+    switch (k) {
+      case "data.features": return DATASETS_2D.includes(ds);
+      case "data.degree": return ds === "poly1d";
+      case "data.n_classes": return ["gauss", "spiral"].includes(ds);
+      case "data.noise": return ![...IMAGE_SETS, "upload"].includes(ds);
+      case "data.n_samples": return ds !== "upload";
+      case "data.label_noise": case "data.random_labels": case "data.imbalance": return !regression;
+      case "data.upload_id": return false; // the upload control sets it
+      default: break;
+    }
+    if (path[0] === "optimizer" && path.length === 2 && !["name", "lr", "weight_decay"].includes(path[1])) {
+      const name = this.get(["optimizer", "name"]) || "adam";
+      return (OPTIMIZER_FIELDS[name] || []).includes(path[1]);
+    }
+    if (path[0] === "schedule" && path.length === 2 && !["name", "warmup_epochs"].includes(path[1])) {
+      return (SCHEDULE_FIELDS[this.get(["schedule", "name"]) || "constant"] || []).includes(path[1]);
+    }
+    if (k === "monitor.landscape.every_epochs") return this.get(["monitor", "landscape", "when"]) === "every";
+    if (k === "monitor.landscape.resolution_y") return (this.get(["monitor", "landscape", "mode"]) || "2d") === "2d";
+    if (k === "monitor.diagnostics_every") return this.get(["monitor", "diagnostics"]) !== false;
+    if (k.startsWith("monitor.boundary_")) return this.get(["monitor", "boundary"]) !== false;
+    if (k === "training.device") return true;
+    return true;
+  }
+
+  // ---- rendering
+  section(id, title, body) {
+    const specKey = ["experiment"].includes(id) ? null : `/${id}`;
+    const d = h("details", { class: "section", id: `section-${id}`, open: this.open.has(id), "data-path": specKey,
+      ontoggle: () => { if (d.open) this.open.add(id); else this.open.delete(id); } },
+    h("summary", {}, h("h2", {}, title)), h("div", { class: "section-body" }, body));
+    return d;
+  }
+
+  render() {
+    const s = this.schema;
+    const root = s.doc;
+    const top = (name) => leaf(this, s.describe(root.properties[name]), [name], this.label([name], name));
+    const layerTypes = s.union(s.props(s.section("model")).layers);
+    const augTypes = s.union(root.properties.augment);
+    const body = {
+      experiment: [top("name"), top("seed")],
+      mode: [top("mode"), this.get(["mode"]) === "lr_finder"
+        ? h("div", { class: "fields" }, objectFields(this, s.section("lr_finder"), ["lr_finder"])) : null],
+      data: [objectFields(this, s.section("data"), ["data"]),
+        this.get(["data", "dataset"]) === "upload" && this.opts.renderUpload ? this.opts.renderUpload(this) : null],
+      model: [
+        listEditor(this, ["model", "layers"], layerTypes, { noun: "layer", defaultType: "dense",
+          initSchema: s.props(s.section("model")).init,
+          fresh: (t) => (t === "residual" ? { type: t, layers: [{ type: "dense", units: 8, activation: "relu" }] } : { type: t }) }),
+        h("small", { class: "field-help" }, "The output layer is added automatically from the task."),
+        h("fieldset", { class: "subgroup", "data-path": "/model/init" }, h("legend", {}, "Initialization (all layers)"),
+          h("div", { class: "fields" }, objectFields(this, s.props(s.section("model")).init, ["model", "init"]))),
+      ],
+      loss: [top("loss")],
+      optimizer: objectFields(this, s.section("optimizer"), ["optimizer"]),
+      schedule: objectFields(this, s.section("schedule"), ["schedule"]),
+      regularization: objectFields(this, s.section("regularization"), ["regularization"]),
+      augment: [listEditor(this, ["augment"], augTypes, { noun: "augmentation", defaultType: "gaussian_noise",
+        fresh: (t) => ({ type: t, ...structuredClone(AUGMENT_FRESH[t] || {}) }) })],
+      training: objectFields(this, s.section("training"), ["training"]),
+      monitor: objectFields(this, s.section("monitor"), ["monitor"]),
+    };
+    const wrap = (b) => h("div", { class: "fields" }, b);
+    this.root.replaceChildren(...SECTIONS.map(([id, title]) => this.section(id, title, wrap(body[id]))));
+    this.markErrors(this.errors);
+  }
+
+  /** Put each server error next to the control of its path (or its nearest ancestor). */
+  markErrors(errors) {
+    this.errors = errors || [];
+    for (const el of this.root.querySelectorAll(".field-error")) el.remove();
+    for (const el of this.root.querySelectorAll(".has-error")) el.classList.remove("has-error");
+    for (const err of this.errors) {
+      const target = this.fieldFor(err.path || "");
+      if (!target) continue;
+      target.classList.add("has-error");
+      target.append(h("div", { class: "field-error", "data-error-path": err.path }, err.message));
+      // Open a collapsed section so the message is visible.
+      const sec = target.closest("details.section");
+      if (sec && !sec.open) sec.open = true;
+    }
+  }
+
+  fieldFor(path) {
+    let p = path;
+    while (p) {
+      const el = this.root.querySelector(`[data-path="${CSS.escape(p)}"]`);
+      if (el) return el;
+      p = p.slice(0, p.lastIndexOf("/"));
+    }
+    return null;
+  }
+
+  focusPath(path) {
+    const el = this.fieldFor(path);
+    if (!el) return;
+    el.scrollIntoView({ block: "center", behavior: "smooth" });
+    el.querySelector("input, select, textarea")?.focus({ preventScroll: true });
+  }
+}
+
+export { pointer };

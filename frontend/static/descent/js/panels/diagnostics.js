@@ -1,0 +1,93 @@
+// Per-layer training diagnostics: where the gradient flows (and where it vanishes),
+// how big each update is relative to its weights, and what the activations do.
+// One `diagnostics` event per epoch carries a row per layer; we keep the history
+// as series keyed by layer name and redraw the charts from it.
+import { PlotChart, PALETTE, axis } from "../charts.js";
+import { makePanel, chartDiv } from "./panel.js";
+
+const log10 = (v) => (v > 0 && Number.isFinite(v) ? Math.log10(v) : null);
+const finite = (v) => (v === null || v === undefined || !Number.isFinite(v) ? null : v);
+
+export class DiagnosticsPanels {
+  constructor(grid) {
+    this.grid = grid;
+    this.xs = [];
+    this.layers = [];    // names in network order
+    this.series = {};    // name -> {field: [values aligned with xs]}
+    this.charts = null;
+  }
+
+  ensure() {
+    if (this.charts) return;
+    const mk = (id, title, help, order, layout, wide = false) => {
+      const p = makePanel(this.grid, { id, title, help, order, wide });
+      p.show();
+      return new PlotChart(chartDiv(p.body), layout);
+    };
+    const xTitle = () => axis("epoch");
+    this.charts = {
+      heat: mk("gradflow", "Gradient flow", "log₁₀ of each layer's gradient norm per epoch. " +
+        "Dark rows near the input = vanishing gradients.", 20,
+      () => ({ xaxis: xTitle(), yaxis: axis("", { autorange: "reversed", type: "category" }) }), true),
+      grad: mk("gradnorm", "Gradient norm per layer", "", 21,
+        () => ({ xaxis: xTitle(), yaxis: axis("‖∇W‖", { type: "log" }) })),
+      ratio: mk("updateratio", "Update / weight ratio (log₁₀)",
+        "How much one step changes the weights. Around −3 is healthy; far below, learning stalls; above −1, it thrashes.", 22,
+        () => ({ xaxis: xTitle(), yaxis: axis("log₁₀ ‖ΔW‖/‖W‖"),
+          shapes: [{ type: "line", xref: "paper", x0: 0, x1: 1, y0: -3, y1: -3,
+            line: { color: "#2ca02c", width: 3, dash: "dash" } }],
+          annotations: [{ xref: "paper", x: 1, y: -3, xanchor: "right", yanchor: "bottom",
+            text: "healthy ≈ −3", showarrow: false, font: { color: "#2ca02c" } }] })),
+      act: mk("activations", "Activations: mean (solid) and std (dashed)", "", 23,
+        () => ({ xaxis: xTitle(), yaxis: axis("activation") })),
+      dead: mk("dead", "Dead (solid) and saturated (dotted) units",
+        "Fraction of units that never fire (ReLU) or sit on a flat part of their activation (sigmoid/tanh).", 24,
+        () => ({ xaxis: xTitle(), yaxis: axis("fraction", { range: [-0.02, 1.02] }) })),
+    };
+  }
+
+  add(ev) {
+    if (!Array.isArray(ev.layers)) return;
+    this.ensure();
+    const x = ev.epoch ?? ev.step ?? this.xs.length;
+    const t = this.xs.length;
+    this.xs.push(x);
+    for (const row of ev.layers) {
+      if (!this.series[row.name]) {
+        this.layers.push(row.name);
+        this.series[row.name] = {};
+      }
+      const s = this.series[row.name];
+      for (const [k, v] of Object.entries(row)) {
+        if (k === "name") continue;
+        if (!s[k]) s[k] = [];
+        while (s[k].length < t) s[k].push(null); // a layer that appears late
+        s[k].push(typeof v === "number" ? v : null);
+      }
+    }
+    this.draw();
+  }
+
+  lines(field, { transform = finite, dash = "solid", suffix = "", legend = true } = {}) {
+    return this.layers.map((name, i) => ({
+      type: "scatter", mode: "lines+markers", name: name + suffix, legendgroup: name,
+      showlegend: legend, x: this.xs, y: (this.series[name][field] || []).map(transform),
+      line: { color: PALETTE[i % PALETTE.length], dash, width: 3 },
+      marker: { size: 5, color: PALETTE[i % PALETTE.length] },
+    }));
+  }
+
+  draw() {
+    const c = this.charts;
+    c.heat.react([{
+      type: "heatmap", x: this.xs, y: this.layers, colorscale: "Viridis",
+      z: this.layers.map((n) => (this.series[n].grad_norm || []).map(log10)),
+      colorbar: { title: { text: "log₁₀‖∇‖" } },
+      hovertemplate: "%{y}, epoch %{x}: 10^%{z:.2f}<extra></extra>",
+    }]);
+    c.grad.react(this.lines("grad_norm", { transform: (v) => (v > 0 ? v : null) }));
+    c.ratio.react(this.lines("update_ratio"));
+    c.act.react([...this.lines("act_mean"), ...this.lines("act_std", { dash: "dash", legend: false })]);
+    c.dead.react([...this.lines("dead_frac"), ...this.lines("saturated_frac", { dash: "dot", legend: false })]);
+  }
+}

@@ -1,0 +1,133 @@
+// Loss landscape after Li et al. 2018 ("Visualizing the Loss Landscape of Neural
+// Nets", https://arxiv.org/abs/1712.09913): the loss on a plane (or line) through
+// the trained weights along filter-normalized random or PCA directions.
+// Surfaces can arrive row by row (`partial` events carrying `loss` rows from
+// `row_start`), so the grid fills in while the worker computes it.
+import { h, fmt } from "../dom.js";
+import { PlotChart, PALETTE, axis } from "../charts.js";
+import { makePanel, chartDiv } from "./panel.js";
+
+const LABELS = {
+  random: "Random directions", pca: "PCA of the trajectory",
+  interpolation: "Init → trained (1-D)", random1d: "Random direction (1-D)",
+};
+
+/** Bilinear lookup of the loss at (x, y) so the trajectory can sit on the 3-D surface. */
+function sample(alphas, betas, grid, x, y) {
+  const idx = (arr, v) => {
+    let i = 0;
+    while (i < arr.length - 2 && arr[i + 1] < v) i++;
+    const t = (v - arr[i]) / ((arr[i + 1] - arr[i]) || 1);
+    return [i, Math.min(1, Math.max(0, t))];
+  };
+  const [i, tx] = idx(alphas, x);
+  const [j, ty] = idx(betas, y);
+  const g = (r, c) => grid[r]?.[c];
+  const v = [g(j, i), g(j, i + 1), g(j + 1, i), g(j + 1, i + 1)];
+  if (v.some((q) => q === null || q === undefined)) return null;
+  return (v[0] * (1 - tx) + v[1] * tx) * (1 - ty) + (v[2] * (1 - tx) + v[3] * tx) * ty;
+}
+
+export class LandscapePanel {
+  constructor(grid) {
+    this.panel = makePanel(grid, { id: "landscape", title: "Loss landscape", order: 30, wide: true,
+      help: "Loss around the trained weights (Li et al. 2018). The line with dots is the path training took." });
+    this.surfaces = {};
+    this.current = null;
+    this.log = false;
+    this.built = false;
+  }
+
+  build() {
+    if (this.built) return;
+    this.built = true;
+    this.panel.show();
+    this.tabs = h("div", { class: "tabs", role: "tablist" });
+    const logBox = h("input", { type: "checkbox", onchange: (e) => { this.log = e.target.checked; this.draw(); } });
+    this.info = h("p", { class: "caption" });
+    this.panel.body.append(h("div", { class: "toolbar" }, this.tabs,
+      h("label", { class: "check" }, logBox, " log scale")), this.info);
+    const row = h("div", { class: "landscape-row" });
+    this.panel.body.append(row);
+    this.contour = new PlotChart(chartDiv(row, "chart square"), () => ({
+      xaxis: axis("α"), yaxis: axis(this.surfaces[this.current]?.mode === "1d" ? "loss" : "β"),
+    }));
+    this.surface = new PlotChart(chartDiv(row, "chart square surface3d"), () => ({
+      margin: { l: 0, r: 0, t: 10, b: 0 },
+      scene: { xaxis: { title: { text: "α" } }, yaxis: { title: { text: "β" } },
+        zaxis: { title: { text: this.log ? "log₁₀ loss" : "loss" } },
+        camera: { eye: { x: 1.6, y: -1.6, z: 1.1 } } },
+    }));
+  }
+
+  add(ev) {
+    const key = ev.surface || ev.mode || "surface";
+    const is1d = ev.mode === "1d" || !Array.isArray(ev.loss?.[0]);
+    let s = this.surfaces[key];
+    const rows = is1d ? 1 : (ev.betas || []).length;
+    const start = ev.row_start || 0;
+    // A new computation (a fresh grid, or `when: every` recomputing later) starts at row 0.
+    if (!s || (start === 0 && (s.done || !ev.partial)) || s.alphas.length !== (ev.alphas || []).length) {
+      s = this.surfaces[key] = { key, mode: is1d ? "1d" : "2d", alphas: ev.alphas || [], betas: ev.betas || [],
+        grid: Array.from({ length: rows }, () => null), done: false };
+    }
+    if (is1d) s.grid[0] = ev.loss;
+    else (ev.loss || []).forEach((row, i) => { s.grid[start + i] = row; });
+    for (const k of ["trajectory", "explained_variance", "center_loss", "epoch"]) if (ev[k] !== undefined) s[k] = ev[k];
+    s.done = ev.done ?? !ev.partial;
+    if (!this.current || this.current === key || !this.userPicked) this.current = key;
+    this.build();
+    this.renderTabs();
+    this.draw();
+  }
+
+  renderTabs() {
+    this.tabs.replaceChildren(...Object.keys(this.surfaces).map((k) => h("button", {
+      type: "button", role: "tab", class: `tab${k === this.current ? " active" : ""}`,
+      "aria-selected": String(k === this.current),
+      onclick: () => { this.current = k; this.userPicked = true; this.renderTabs(); this.draw(); },
+    }, LABELS[k] || k)));
+  }
+
+  z(v) { return v === null || v === undefined ? null : (this.log ? Math.log10(Math.max(v, 1e-12)) : v); }
+
+  draw() {
+    const s = this.surfaces[this.current];
+    if (!s) return;
+    const filled = s.grid.filter(Boolean).length;
+    const bits = [];
+    if (!s.done) bits.push(`computing… ${filled} / ${s.grid.length} rows`);
+    if (s.center_loss !== undefined) bits.push(`loss at the trained weights: ${fmt(s.center_loss)}`);
+    if (s.explained_variance) bits.push(`directions explain ${s.explained_variance.map((v) => `${(100 * v).toFixed(1)}%`).join(" + ")} of the path's variance`);
+    this.info.textContent = bits.join(" · ");
+    const surfaceEl = this.surface.el;
+    if (s.mode === "1d") {
+      surfaceEl.hidden = true;
+      this.contour.react([{ type: "scatter", mode: "lines+markers", name: "loss", x: s.alphas,
+        y: (s.grid[0] || []).map((v) => this.z(v)), line: { color: PALETTE[3], width: 4 } }],
+      { yaxis: axis(this.log ? "log₁₀ loss" : "loss"),
+        xaxis: axis(s.key === "interpolation" ? "α (0 = initial weights, 1 = trained)" : "α") });
+      return;
+    }
+    if (surfaceEl.hidden) {
+      surfaceEl.hidden = false;
+      requestAnimationFrame(() => this.surface.resize());
+    }
+    const z = s.grid.map((row) => (row ? row.map((v) => this.z(v)) : s.alphas.map(() => null)));
+    const traces = [{ type: "contour", x: s.alphas, y: s.betas, z, colorscale: "Viridis", ncontours: 25,
+      colorbar: { title: { text: this.log ? "log₁₀ loss" : "loss" } }, connectgaps: false }];
+    const surf = [{ type: "surface", x: s.alphas, y: s.betas, z, colorscale: "Viridis", showscale: false }];
+    const tr = s.trajectory;
+    if (tr && tr.x && tr.x.length) {
+      traces.push({ type: "scatter", mode: "lines+markers", name: "trajectory", x: tr.x, y: tr.y,
+        line: { color: "#d62728", width: 3 }, marker: { size: 7, color: "#d62728" } });
+      traces.push({ type: "scatter", mode: "markers", name: "end", x: [tr.x.at(-1)], y: [tr.y.at(-1)],
+        marker: { size: 16, symbol: "star", color: "#fff", line: { color: "#d62728", width: 2 } } });
+      const tz = tr.x.map((x, i) => this.z(tr.loss?.[i] ?? sample(s.alphas, s.betas, s.grid, x, tr.y[i])));
+      surf.push({ type: "scatter3d", mode: "lines+markers", name: "trajectory", x: tr.x, y: tr.y, z: tz,
+        line: { color: "#d62728", width: 6 }, marker: { size: 3, color: "#d62728" } });
+    }
+    this.contour.react(traces, { yaxis: axis("β"), xaxis: axis("α") });
+    this.surface.react(surf);
+  }
+}

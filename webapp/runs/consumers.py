@@ -1,0 +1,72 @@
+"""Websocket /ws/runs/<id>/?after=N: the persisted backlog, then live events.
+
+Subscribe first, read the database second, and drop live messages already sent: with
+the sink persisting before it publishes, that gives no gap and no duplicate.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from webapp.runs.events import coalesce, drop_seen
+from webapp.runs.models import Event, Run
+
+BACKLOG_PAGE = 5000
+
+
+@database_sync_to_async
+def _run(public_id: str):
+    return Run.objects.filter(public_id=public_id).values("pk", "status").first()
+
+
+@database_sync_to_async
+def _events_after(run_pk: int, after: int) -> list[tuple[int, str, str]]:
+    return list(Event.objects.filter(run_id=run_pk, seq__gt=after).order_by("seq")
+                .values_list("seq", "type", "payload")[:BACKLOG_PAGE])
+
+
+class RunConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        self.public_id = self.scope["url_route"]["kwargs"]["public_id"]
+        self.group = None
+        run = await _run(self.public_id)
+        if run is None:
+            await self.close(code=4404)
+            return
+        try:
+            self.last_seq = max(0, int(parse_qs(self.scope.get("query_string", b"").decode()).get("after", ["0"])[0]))
+        except ValueError:
+            self.last_seq = 0
+        self.group = f"run.{self.public_id}"
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        # the backlog, in pages; steps coalesced so a long run replays in few messages
+        while True:
+            rows = await _events_after(run["pk"], self.last_seq)
+            if not rows:
+                break
+            for message in coalesce(json.loads(p) for _, _, p in rows):
+                await self.send_json(message)
+            self.last_seq = rows[-1][0]
+            if len(rows) < BACKLOG_PAGE:
+                break
+        await self.send_json({"type": "live", "last_seq": self.last_seq})
+
+    async def disconnect(self, code):
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong", "last_seq": self.last_seq})
+
+    async def run_event(self, message):
+        event = drop_seen(message["event"], self.last_seq)
+        if event is None:
+            return
+        await self.send_json(event)
+        self.last_seq = event["seq"]

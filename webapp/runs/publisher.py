@@ -1,0 +1,75 @@
+"""Publishing to channel groups from a synchronous worker process.
+
+``async_to_sync(group_send)`` from a Celery task creates and closes an event loop per
+call, and channels_redis 4 keeps connection pools per loop: the result is leaked pools
+or "Event loop is closed" (django/channels_redis#332). Instead every worker process owns
+one long-lived loop in a daemon thread, and messages go through one queue consumed in
+order, so publication never blocks training and never reorders events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from concurrent.futures import Future
+
+from channels.layers import get_channel_layer
+
+log = logging.getLogger(__name__)
+
+
+class Publisher:
+    _instance: "Publisher | None" = None
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
+        self.layer = get_channel_layer()
+        self.queue: asyncio.Queue | None = None
+        ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(ready,), name="descent-publisher", daemon=True)
+        self.thread.start()
+        ready.wait(5)
+
+    def _run(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.queue = asyncio.Queue()
+        self.loop.create_task(self._consume())
+        ready.set()
+        self.loop.run_forever()
+
+    async def _consume(self) -> None:
+        while True:
+            group, message, done = await self.queue.get()
+            try:
+                if group is not None:
+                    await self.layer.group_send(group, message)
+            except Exception:  # a broker hiccup must not end the run: events are in the DB
+                log.exception("group_send to %s failed", group)
+            finally:
+                if done is not None:
+                    done.set_result(True)
+
+    @classmethod
+    def get(cls) -> "Publisher":
+        # after a fork (Celery's prefork pool) the parent's thread does not exist here
+        with cls._lock:
+            if cls._instance is None or cls._instance.pid != os.getpid():
+                cls._instance = cls()
+            return cls._instance
+
+    def send(self, group: str, message: dict) -> None:
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, (group, message, None))
+
+    def drain(self, timeout: float = 5.0) -> bool:
+        """Wait until everything sent so far has been handed to the channel layer."""
+        done: Future = Future()
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, (None, None, done))
+        try:
+            done.result(timeout)
+            return True
+        except Exception:
+            return False

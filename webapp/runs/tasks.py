@@ -1,0 +1,62 @@
+"""The Celery task: take a run id, train its spec, record how it ended."""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from training.loop import train
+from training.spec import SpecError, validate
+from webapp.runs.models import Run
+from webapp.runs.publisher import Publisher
+from webapp.runs.services import limits
+from webapp.runs.sink import EventSink
+
+log = logging.getLogger(__name__)
+
+
+def _finish(run_pk: int, status: str, error: str = "", summary: dict | None = None) -> None:
+    fields = {"status": status, "error": error, "finished": timezone.now()}
+    if summary is not None:
+        fields["summary"] = summary
+    Run.objects.filter(pk=run_pk).update(**fields)
+
+
+@shared_task(name="runs.train")
+def train_run(run_pk: int) -> str:
+    # 1. claim the run; a redelivered task finds it running (its worker died) and fails it
+    claimed = Run.objects.filter(pk=run_pk, status="queued").update(
+        status="running", started=timezone.now(), worker=socket.gethostname())
+    if not claimed:
+        run = Run.objects.filter(pk=run_pk).first()
+        if run is not None and run.status == "running":
+            sink = EventSink(run, Publisher.get())
+            sink.emit({"type": "status", "status": "failed", "message": "the worker running this run was lost"})
+            sink.close()
+            _finish(run_pk, "failed", "the worker running this run was lost")
+        return run.status if run else "missing"
+    run = Run.objects.get(pk=run_pk)
+    sink = EventSink(run, Publisher.get())
+    # 2. train; the trainer emits its own final status for every ordinary ending
+    try:
+        spec = validate(run.spec, limits())
+        train(spec, sink, upload_root=settings.UPLOAD_ROOT, limits=limits())
+        status, error = sink.final_status or "failed", ""
+        if status != "succeeded":
+            error = sink.final_message
+    except SpecError as exc:
+        status, error = "failed", f"invalid spec: {exc}"
+        sink.emit({"type": "status", "status": status, "message": error})
+    except Exception as exc:  # the run fails with its message; the worker lives on
+        log.exception("run %s failed", run.public_id)
+        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        sink.emit({"type": "status", "status": status, "message": error})
+    # 3. record the ending only after every event is persisted and published
+    finally:
+        sink.close()
+    _finish(run_pk, status, error, sink.summary)
+    return status

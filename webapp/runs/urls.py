@@ -1,0 +1,16 @@
+from django.urls import path
+
+from webapp.runs import views
+
+urlpatterns = [
+    path("", views.playground, name="playground"),
+    path("r/<str:public_id>", views.run_page, name="run-page"),
+    path("api/spec/schema", views.spec_schema),
+    path("api/spec/validate", views.spec_validate),
+    path("api/runs", views.runs),
+    path("api/runs/<str:public_id>", views.run_detail),
+    path("api/runs/<str:public_id>/events", views.run_events),
+    path("api/runs/<str:public_id>/cancel", views.run_cancel),
+    path("api/runs/<str:public_id>/fork", views.run_fork),
+    path("api/runs/<str:public_id>/export/script", views.run_export_script),
+]

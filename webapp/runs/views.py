@@ -1,0 +1,130 @@
+"""JSON API for specs and runs (see DESIGN.md, "HTTP API"), and the two pages."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+from training.spec import json_schema
+from webapp.runs import services
+from webapp.runs.api import api, json_body
+from webapp.runs.models import Event, Run
+from webapp.runs.services import ApiError
+
+EVENTS_PAGE = 5000
+
+
+def _run_or_404(public_id: str) -> Run:
+    run = Run.objects.filter(public_id=public_id).select_related("parent").first()
+    if run is None:
+        raise ApiError(404, f"no run {public_id!r}")
+    return run
+
+
+@ensure_csrf_cookie
+def playground(request):
+    return render(request, "playground.html", {})
+
+
+@ensure_csrf_cookie
+def run_page(request, public_id: str):
+    if not Run.objects.filter(public_id=public_id).exists():
+        raise Http404("no such run")
+    return render(request, "run.html", {"run_id": public_id})
+
+
+@api("GET")
+def spec_schema(request):
+    return JsonResponse(json_schema())
+
+
+@api("POST")
+def spec_validate(request):
+    _spec, summary = services.check_spec(json_body(request))
+    return JsonResponse({"summary": summary})
+
+
+@api("GET", "POST")
+def runs(request):
+    if request.method == "POST":
+        run = services.create_run(request, json_body(request))
+        return JsonResponse({"id": run.public_id, "status": run.status, "url": run.url, "ws": run.ws,
+                             "queue_position": run.queue_position()}, status=201)
+    # GET: the caller's own runs, newest first
+    key = request.session.session_key
+    own = Q(owner_session=key) if key else Q(pk__in=[])
+    if request.user.is_authenticated:
+        own |= Q(owner_user=request.user)
+    rows = Run.objects.filter(own).only("public_id", "name", "status", "created", "spec")[:50]
+    return JsonResponse({"runs": [{"id": r.public_id, "name": r.name, "status": r.status, "url": r.url,
+                                   "created": r.created.isoformat(),
+                                   "dataset": r.spec.get("data", {}).get("dataset")} for r in rows]})
+
+
+@api("GET", "DELETE")
+def run_detail(request, public_id: str):
+    run = _run_or_404(public_id)
+    if request.method == "DELETE":
+        if not run.is_owned_by(request):
+            raise ApiError(403, "only the owner of a run may delete it")
+        if run.is_active:
+            raise ApiError(409, "stop the run before deleting it")
+        run.delete()
+        return JsonResponse({}, status=204)
+    return JsonResponse(run.as_dict(request))
+
+
+@api("GET")
+def run_events(request, public_id: str):
+    run = _run_or_404(public_id)
+    try:
+        after = int(request.GET.get("after", "0"))
+        limit = min(int(request.GET.get("limit", str(EVENTS_PAGE))), EVENTS_PAGE)
+    except ValueError:
+        raise ApiError(400, [{"path": "after", "message": "after and limit must be integers"}]) from None
+    if after < 0 or limit < 1:
+        raise ApiError(400, [{"path": "after", "message": "after must be >= 0 and limit >= 1"}])
+    payloads = list(Event.objects.filter(run=run, seq__gt=after).order_by("seq")
+                    .values_list("seq", "payload")[:limit + 1])
+    more = len(payloads) > limit
+    payloads = payloads[:limit]
+    last = payloads[-1][0] if payloads else after
+    # payloads are stored as the JSON text sent to browsers: splice, don't re-encode
+    body = ('{"events":[' + ",".join(p for _, p in payloads) + f'],"last_seq":{last},'
+            f'"more":{"true" if more else "false"},"status":"{run.status}"}}')
+    return HttpResponse(body, content_type="application/json")
+
+
+@api("POST")
+def run_cancel(request, public_id: str):
+    run = _run_or_404(public_id)
+    if not run.is_owned_by(request):
+        raise ApiError(403, "only the owner of a run may stop it")
+    if not run.is_active:
+        raise ApiError(409, f"the run has already ended ({run.status})")
+    run = services.cancel_run(run)
+    return JsonResponse(run.as_dict(request))
+
+
+@api("POST")
+def run_fork(request, public_id: str):
+    parent = _run_or_404(public_id)
+    body = json_body(request, key=None) if request.body else {}
+    spec = body.get("spec", parent.spec)
+    run = services.create_run(request, spec, parent=parent)
+    return JsonResponse({"id": run.public_id, "status": run.status, "url": run.url, "ws": run.ws,
+                         "parent": parent.public_id}, status=201)
+
+
+@api("GET")
+def run_export_script(request, public_id: str):
+    from training.export import export_script
+    from training.spec import validate
+
+    run = _run_or_404(public_id)
+    script = export_script(validate(run.spec, services.limits()))
+    response = HttpResponse(script, content_type="text/x-python; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="descent_{run.public_id}.py"'
+    return response

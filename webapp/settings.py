@@ -1,0 +1,148 @@
+"""Settings, all from the environment with safe defaults for the embedded run.
+
+DATABASE_URL   default sqlite:///var/descent.sqlite3 (WAL, busy timeout, IMMEDIATE)
+REDIS_URL      broker and channel layer; `make run` starts an embedded one when unset
+SECRET_KEY     required when DEBUG is off
+DEBUG          default true (the embedded run is a local playground)
+DESCENT_*      limits (see LIMITS below), queues, worker settings
+"""
+
+from pathlib import Path
+
+import dj_database_url
+
+from webapp.env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("DESCENT_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = env_str("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+    SECRET_KEY = "descent-insecure-dev-key-only-for-the-embedded-run"
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.staticfiles",
+    "channels",
+    "webapp.runs",
+    "webapp.presets",
+    "webapp.uploads",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+]
+
+ROOT_URLCONF = "webapp.urls"
+ASGI_APPLICATION = "webapp.asgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "frontend" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'descent.sqlite3'}"), conn_max_age=60
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web process and the worker share the file: WAL lets readers run beside the
+    # writer, IMMEDIATE takes the write lock up front so that two writers queue on the
+    # busy timeout instead of failing with "database is locked".
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+SESSION_COOKIE_AGE = 60 * 60 * 24 * 365
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+# Plotly ships its minified bundle inside the Python package: serve it, don't copy it.
+import plotly  # noqa: E402
+
+STATICFILES_DIRS = [
+    BASE_DIR / "frontend" / "static",
+    ("vendor", str(Path(plotly.__file__).parent / "package_data")),
+]
+MEDIA_ROOT = Path(env_str("DESCENT_MEDIA_ROOT", str(VAR_DIR / "media")))
+UPLOAD_ROOT = MEDIA_ROOT / "uploads"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 512 * 1024  # a spec is small; uploads have their own limit
+FILE_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
+
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+CHANNEL_BACKEND = env_str("DESCENT_CHANNEL_LAYER", "redis")
+if CHANNEL_BACKEND == "memory":
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+elif CHANNEL_BACKEND == "redis":
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # group_send silently drops past a channel's capacity: the sink coalesces
+            # (≤ ~20 messages/s a run) and browsers resume from the database anyway.
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
+        }
+    }
+else:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"DESCENT_CHANNEL_LAYER={CHANNEL_BACKEND!r}: expected redis or memory")
+
+# Limits, enforced on the server at validation (training.spec.Limits).
+LIMITS = {
+    "max_params": env_int("DESCENT_MAX_PARAMS", 2_000_000),
+    "max_epochs": env_int("DESCENT_MAX_EPOCHS", 2000),
+    "max_samples": env_int("DESCENT_MAX_SAMPLES", 20_000),
+    "max_seconds": env_float("DESCENT_MAX_SECONDS", 900.0),
+    "max_layers": env_int("DESCENT_MAX_LAYERS", 64),
+    "max_batch_size": env_int("DESCENT_MAX_BATCH_SIZE", 4096),
+    "max_landscape_resolution": env_int("DESCENT_MAX_LANDSCAPE_RESOLUTION", 51),
+    "max_upload_bytes": env_int("DESCENT_MAX_UPLOAD_BYTES", 8 * 1024 * 1024),
+}
+MAX_ACTIVE_RUNS_PER_OWNER = env_int("DESCENT_MAX_ACTIVE_RUNS", 4)
+STEP_PUBLISH_INTERVAL = env_float("DESCENT_STEP_PUBLISH_INTERVAL", 0.05)  # ≤ 20 messages/s a run
+
+# Celery: a run is one long task; never lose it, never run it twice.
+CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = False
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = env_str("DESCENT_CPU_QUEUE", "celery")
+CELERY_GPU_QUEUE = env_str("DESCENT_GPU_QUEUE", "gpu")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis redelivers an unacknowledged task after the visibility timeout: keep it above
+# the longest allowed run (plus the landscape), or a long run would start twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(LIMITS["max_seconds"] * 2 + 3600)}
+CELERY_TASK_TIME_LIMIT = int(LIMITS["max_seconds"] * 2 + 600)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
+}
