@@ -10,12 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from training.data import describe
 from training.model import summarize
 from training.spec import Limits, Spec, SpecError, validate
 
 
 def check(doc: Any, limits: Optional[Limits] = None, upload_root: Optional[Path] = None) -> tuple[Spec, dict]:
+    from training.data import describe
+
     limits = limits or Limits()
     spec = validate(doc, limits)
     try:

@@ -1,44 +1,136 @@
-"""Per-layer gradient flow and activation statistics."""
+"""Per-layer gradient flow and activation statistics (the "diagnostics" event).
+
+For every unit that owns a weight (dense, conv, output):
+
+- gradient flow, recorded right after ``backward`` on the last batch of an epoch:
+  ``grad_norm grad_mean_abs grad_max_abs weight_norm`` and ``update_ratio``,
+  log10(std(lr·grad) / std(w)), healthy near -3 (Karpathy, CS231n "Neural Networks 3",
+  ratio of updates to weights);
+- activations, measured at ``collect`` with forward hooks that exist only during that one
+  evaluation pass (so diagnostics cost nothing while they are off): ``act_mean act_std``,
+  ``dead_frac`` (ReLU units, per output feature or per conv channel, never positive over
+  the evaluation set) and ``saturated_frac`` (tanh/sigmoid activations within 3 % of
+  their range's ends: |a| > 0.97 for tanh, |2a - 1| > 0.97 for sigmoid).
+
+A weight unit with a linear activation followed by an ``activation`` layer (say
+dense → batchnorm → relu) is measured where that activation is applied. Every statistic
+is gathered on the device and read back with a single transfer.
+"""
 
 from __future__ import annotations
 
 import math
 
 import torch
+from torch import nn
+
+SATURATION = 0.97
+GRAD_KEYS = ("grad_norm", "grad_mean_abs", "grad_max_abs", "weight_norm", "update_ratio")
+ACT_KEYS = ("act_mean", "act_std", "dead_frac", "saturated_frac")
+_LINEAR = (None, "linear")
+
+
+def _unit_lists(net: nn.Module):
+    """The top-level unit list and the unit list of every residual body."""
+    stack = [list(net.units)]
+    while stack:
+        units = stack.pop(0)
+        yield units
+        for u in units:
+            inner = getattr(u.body, "units", None)
+            if inner is not None:
+                stack.append(list(inner))
+
+
+def probes(net: nn.Module) -> list[tuple[nn.Module, nn.Module, str | None]]:
+    """``(weight unit, unit whose output is measured, activation name)`` in network order."""
+    out = []
+    for units in _unit_lists(net):
+        for i, unit in enumerate(units):
+            if unit.weight_module is None:
+                continue
+            probe, act = unit, unit.activation
+            if act in _LINEAR:
+                for nxt in units[i + 1:]:
+                    if nxt.weight_module is not None or getattr(nxt.body, "units", None) is not None:
+                        break
+                    if nxt.kind == "activation" and nxt.activation not in _LINEAR:
+                        probe, act = nxt, nxt.activation
+                        break
+            out.append((unit, probe, act))
+    order = {id(u): i for i, u in enumerate(net.modules())}
+    return sorted(out, key=lambda t: order[id(t[0])])
+
+
+def _act_stats(a: torch.Tensor, act: str | None) -> torch.Tensor:
+    """[mean, std, dead_frac, saturated_frac] as one tensor (NaN where not applicable)."""
+    nan = a.new_tensor(float("nan"))
+    a = a.float()
+    dead = sat = nan
+    if act == "relu":
+        # a unit is a feature (dense) or a channel (conv): max over samples and positions
+        per_unit = a.transpose(0, 1).reshape(a.shape[1], -1) if a.dim() > 2 else a.T
+        dead = (per_unit.amax(1) <= 0).float().mean()
+    elif act == "tanh":
+        sat = (a.abs() > SATURATION).float().mean()
+    elif act == "sigmoid":
+        sat = ((2 * a - 1).abs() > SATURATION).float().mean()
+    std = a.std() if a.numel() > 1 else nan
+    return torch.stack([a.mean(), std, dead, sat])
+
+
+def _clean(v: float) -> float | None:
+    return v if math.isfinite(v) else None
 
 
 class Diagnostics:
-    def __init__(self, net):
+    def __init__(self, net: nn.Module):
         self.net = net
+        self.probes = probes(net)
         self.grads: dict[str, dict] = {}
 
     @torch.no_grad()
     def record_gradients(self, lr: float) -> None:
-        for unit in self.net.units:
-            m = unit.weight_module
-            if m is None or m.weight.grad is None:
+        """Gradient statistics of every weight, after ``backward`` and before the optimizer step."""
+        names, rows = [], []
+        for unit, _, _ in self.probes:
+            w = unit.weight_module.weight
+            if w.grad is None:
                 continue
-            g, w = m.weight.grad, m.weight
-            self.grads[unit.name] = {
-                "grad_norm": g.norm().item(), "grad_mean_abs": g.abs().mean().item(),
-                "grad_max_abs": g.abs().max().item(), "weight_norm": w.norm().item(),
-                "update_ratio": math.log10(max((lr * g).std().item(), 1e-30) / max(w.std().item(), 1e-30)),
-            }
+            g = w.grad
+            ga = g.abs()
+            std_w = w.std() if w.numel() > 1 else w.new_tensor(float("nan"))
+            std_u = (g.std() * abs(lr)) if g.numel() > 1 else w.new_tensor(float("nan"))
+            names.append(unit.name)
+            rows.append(torch.stack([g.norm(), ga.mean(), ga.max(), w.norm(), torch.log10(std_u / std_w)]))
+        if not rows:
+            return
+        values = torch.stack(rows).float().cpu().tolist()  # one device→host transfer
+        self.grads = {n: {k: _clean(v) for k, v in zip(GRAD_KEYS, row)} for n, row in zip(names, values)}
 
     @torch.no_grad()
     def collect(self, x: torch.Tensor) -> list[dict]:
-        rows = []
+        """One eval-mode pass over ``x`` with temporary hooks; a row per weight unit."""
+        stats: dict[int, torch.Tensor] = {}
+        handles = []
+        for i, (_, probe, act) in enumerate(self.probes):
+            def hook(_m, _inp, out, i=i, act=act):
+                stats[i] = _act_stats(out, act)
+            handles.append(probe.register_forward_hook(hook))
         was = self.net.training
         self.net.eval()
-        for unit in self.net.units:
-            x = unit(x)
-            if unit.weight_module is None:
-                continue
-            row = {"name": unit.name, **self.grads.get(unit.name, {})}
-            row["act_mean"], row["act_std"] = x.mean().item(), x.std().item()
-            flat = x.reshape(len(x), -1)
-            row["dead_frac"] = (flat <= 0).all(0).float().mean().item() if unit.activation == "relu" else None
-            row["saturated_frac"] = None
+        try:
+            self.net(x)
+        finally:
+            self.net.train(was)
+            for h in handles:
+                h.remove()
+        keys = sorted(stats)
+        values = torch.stack([stats[i] for i in keys]).cpu().tolist() if keys else []
+        by_probe = dict(zip(keys, values))
+        rows = []
+        for i, (unit, _, _) in enumerate(self.probes):
+            row = {"name": unit.name, **{k: None for k in GRAD_KEYS}, **self.grads.get(unit.name, {})}
+            row.update({k: _clean(v) for k, v in zip(ACT_KEYS, by_probe.get(i, [math.nan] * 4))})
             rows.append(row)
-        self.net.train(was)
         return rows

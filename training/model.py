@@ -246,11 +246,13 @@ class _Builder:
             p = f"{path}/{i}"
             if layer.init is not None and layer.type in WEIGHTLESS:
                 self.error(f"{p}/init", f"a {layer.type} layer has no weights to initialize")
-            if layer.init is not None and layer.init.bias not in (None, *BIAS_INITS):
+            override = layer.init
+            if override is not None and override.bias not in (None, *BIAS_INITS):
                 self.error(f"{p}/init/bias", f"a bias is a vector: use one of {', '.join(BIAS_INITS)}")
+                override = override.model_copy(update={"bias": None})
             if shape is None:  # an earlier layer failed; its output shape is unknown
                 continue
-            unit, shape = self.layer(layer, shape, _merge(init, layer.init), p)
+            unit, shape = self.layer(layer, shape, _merge(init, override), p)
             if unit is not None:
                 units.append(unit)
         return units, shape
@@ -347,10 +349,8 @@ class _Builder:
                 return None, None
             self.weighted(projection if isinstance(projection, (nn.Linear, nn.Conv2d)) else projection[-1],
                           init, None, f"{p}/init")
-        weight = None
-        if isinstance(projection, (nn.Linear, nn.Conv2d)):
-            weight = projection
-        return Unit(name, "residual", ResidualBlock(units, projection), None, weight, p, out), out
+        # no weight_module: the body's own units carry the weights (see Net.all_units)
+        return Unit(name, "residual", ResidualBlock(units, projection), None, None, p, out), out
 
     def projection(self, shape: tuple, out: tuple, p: str) -> Optional[nn.Module]:
         """A 1×1 convolution (image to image) or a linear map (to a vector) onto the body's shape."""
@@ -371,6 +371,7 @@ def _build(spec: Spec, input_shape: tuple[int, ...], out_dim: int) -> tuple[Net,
     init = spec.model.init
     if init.bias not in (None, *BIAS_INITS):
         b.error("/model/init/bias", f"a bias is a vector: use one of {', '.join(BIAS_INITS)}")
+        init = init.model_copy(update={"bias": "zeros"})
     units, shape = b.build(spec.model.layers, tuple(input_shape), init, "/model/layers")
     if b.errors:
         raise SpecError(b.errors)

@@ -261,7 +261,7 @@ class OptimizerSpec(_Model):
     eps: Optional[float] = Field(None, gt=0, le=1)
     rho: Optional[float] = Field(None, ge=0, lt=1)
     alpha: Optional[float] = Field(None, ge=0, lt=1)
-    weight_decay: float = Field(0.0, ge=0, le=10)
+    weight_decay: Optional[float] = Field(None, ge=0, le=10, description="default 0; adamw 0.01")
 
     @model_validator(mode="after")
     def _betas_range(self) -> "OptimizerSpec":
@@ -455,7 +455,8 @@ def _check_combinations(spec: Spec) -> list[dict[str, str]]:
                            f"{d.dataset} is a regression task"})
         if d.label_noise or d.random_labels:
             errors.append({"path": "/data/label_noise", "message": "label noise applies to classification only"})
-    if d.dataset not in DATASETS_2D and d.features != ["x1", "x2"]:
+    # plane/multigauss are 2-D too; an upload is checked against its data (training.data.check)
+    if d.dataset not in DATASETS_2D + ("plane", "multigauss", "upload") and d.features != ["x1", "x2"]:
         errors.append({"path": "/data/features", "message": "feature crosses apply to the 2-D datasets only"})
     image = d.dataset in DATASETS_IMAGE
     for i, aug in enumerate(spec.augment):
@@ -475,7 +476,9 @@ def _check_combinations(spec: Spec) -> list[dict[str, str]]:
     if es is not None and es.metric.startswith("val") and d.split.val == 0:
         errors.append({"path": "/regularization/early_stopping/metric",
                        "message": "needs a validation split (data.split.val > 0)"})
-    return errors
+    from training import losses, optim  # their own rules; imported late to keep this module light
+
+    return errors + optim.check(spec) + losses.check(spec)
 
 
 def validate(doc: Any, limits: Optional[Limits] = None) -> Spec:

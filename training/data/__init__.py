@@ -2,7 +2,10 @@
 
 :func:`load` turns the ``data`` part of a spec into a :class:`DataBundle`: tensors for
 the train/val/test splits (normalized with statistics of the training split only) and
-what the trainer and the UI need to know about the task.
+what the trainer and the UI need to know about the task. :func:`describe` answers the
+same questions about the task without generating any data (cheap enough to run on every
+keystroke of the spec editor), and :func:`check` uses it to reject a spec that asks the
+data for something it cannot do.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import torch
 
 from training.data.datasets import generate
 from training.data.prepare import prepare
+from training.spec import IMAGE_AUGMENTS, SpecError
 
 
 @dataclass
@@ -35,6 +39,7 @@ class DataBundle:
     featurize: Optional[Callable[[torch.Tensor], torch.Tensor]] = None
     # what was done to the data: flipped label indices, normalization statistics ...
     info: dict = field(default_factory=dict)
+    kind: str = "vector"  # "2d" | "1d" | "image" | "vector"
 
     @property
     def out_dim(self) -> int:
@@ -50,3 +55,77 @@ def load(spec, upload_root: Optional[Path] = None) -> DataBundle:
     """Build the bundle for ``spec`` (a :class:`training.spec.Spec`), deterministically."""
     raw = generate(spec.data, spec.seed, upload_root)
     return prepare(raw, spec.data, spec.seed)
+
+
+_FIXED = {  # dataset -> (task, n_classes, input_shape, kind); None: depends on the spec
+    "circle": ("classification", 2, None, "2d"),
+    "xor": ("classification", 2, None, "2d"),
+    "moons": ("classification", 2, None, "2d"),
+    "gauss": ("classification", None, None, "2d"),
+    "spiral": ("classification", None, None, "2d"),
+    "plane": ("regression", 0, None, "2d"),
+    "multigauss": ("regression", 0, None, "2d"),
+    "poly1d": ("regression", 0, (1,), "1d"),
+    "digits": ("classification", 10, (1, 8, 8), "image"),
+    "mnist1d": ("classification", 10, (40,), "vector"),
+}
+
+
+def describe(data_spec, upload_root: Optional[Path] = None) -> dict:
+    """``{task, n_classes, input_shape, kind}`` of a ``data`` spec, without generating data.
+
+    For an upload this reads only the stored metadata; a missing upload raises
+    :class:`SpecError` at ``/data/upload_id``.
+    """
+    d = data_spec
+    if d.dataset == "upload":
+        from training.data.uploads import read_meta
+
+        meta = read_meta(upload_root, d.upload_id)
+        shape = tuple(meta["input_shape"])
+        if meta["kind"] == "2d":
+            shape = (len(d.features),)
+        return {"task": meta["task"], "n_classes": int(meta["n_classes"]), "input_shape": shape,
+                "kind": meta["kind"]}
+    task, n_classes, shape, kind = _FIXED[d.dataset]
+    if n_classes is None:
+        n_classes = d.n_classes
+    if shape is None:
+        shape = (len(d.features),)
+    return {"task": task, "n_classes": n_classes, "input_shape": shape, "kind": kind}
+
+
+def check(spec, upload_root: Optional[Path] = None) -> dict:
+    """Raise :class:`SpecError` if the spec asks the data for the impossible; else describe it.
+
+    :func:`training.spec.validate` already checks what it can know from the names of the
+    built-in datasets; this adds what only the data knows (an upload's task and shape).
+    """
+    d = spec.data
+    info = describe(d, upload_root)
+    errors = []
+
+    def add(path: str, message: str) -> None:
+        errors.append({"path": path, "message": message})
+
+    name = "the upload" if d.dataset == "upload" else d.dataset
+    if info["task"] == "regression":
+        if d.label_noise:
+            add("/data/label_noise", f"label noise applies to classification only; {name} is a regression task")
+        if d.random_labels:
+            add("/data/random_labels", f"random labels apply to classification only; {name} is a regression task")
+        if d.imbalance < 1:
+            add("/data/imbalance", f"class imbalance applies to classification only; {name} is a regression task")
+        if spec.loss in ("cross_entropy", "bce"):
+            add("/loss", f"{spec.loss} needs a classification task; {name} is a regression task")
+    if info["kind"] != "2d" and d.features != ["x1", "x2"]:
+        add("/data/features", f"feature crosses need 2-D inputs; {name} has inputs of shape {list(info['input_shape'])}")
+    for i, aug in enumerate(spec.augment):
+        if aug.type in IMAGE_AUGMENTS and info["kind"] != "image":
+            add(f"/augment/{i}/type", f"{aug.type} needs images of shape (C, H, W); "
+                f"{name} has inputs of shape {list(info['input_shape'])}")
+        elif aug.type in ("mixup", "cutmix") and info["task"] != "classification":
+            add(f"/augment/{i}/type", f"{aug.type} needs a classification task; {name} is a regression task")
+    if errors:
+        raise SpecError(errors)
+    return info

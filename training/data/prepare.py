@@ -1,7 +1,9 @@
 """From raw samples to training tensors: crosses, split, label noise, normalization.
 
-The order matters: split first, then corrupt labels of the training split only, then
-fit the normalization on the training split only (no leakage from val/test).
+The order matters: split first, then thin out the training split (``imbalance``), then
+corrupt labels of the training split only, then fit the normalization on the training
+split only (no leakage from val/test). Validation and test sets stay clean and balanced,
+so they measure what the corruption does to generalization.
 """
 
 from __future__ import annotations
@@ -39,6 +41,18 @@ def split_indices(n: int, split, rng: np.random.Generator) -> tuple[np.ndarray, 
     return perm[:n_train], perm[n_train:n_train + n_val], perm[n_train + n_val:]
 
 
+def imbalance(tr: np.ndarray, y: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
+    """Keep every training sample of class 0 and ``round(fraction * n_c)`` (at least 1) of each other class."""
+    keep = [tr[y[tr] == 0]]
+    for c in np.unique(y[tr]):
+        if c == 0:
+            continue
+        members = tr[y[tr] == c]
+        k = max(1, int(round(fraction * len(members))))
+        keep.append(rng.choice(members, size=k, replace=False))
+    return np.sort(np.concatenate(keep)).astype(np.int64)
+
+
 def flip_labels(y: np.ndarray, fraction: float, n_classes: int, rng: np.random.Generator) -> np.ndarray:
     """Flip exactly ``round(fraction * len(y))`` labels, each to a *different* class."""
     k = int(round(fraction * len(y)))
@@ -49,24 +63,30 @@ def flip_labels(y: np.ndarray, fraction: float, n_classes: int, rng: np.random.G
 
 
 class Normalizer:
-    """Per-feature statistics fitted on the training split; images use one channel-wise stat."""
+    """Statistics fitted on the training split: per feature for vectors, per channel for images.
+
+    A feature that is constant on the training split keeps its scale (divided by 1, not by
+    ~0), so that a slightly different value in val/test does not explode.
+    """
 
     def __init__(self, how: str, x_train: np.ndarray):
         self.how = how
         axes = (0,) if x_train.ndim == 2 else tuple(i for i in range(x_train.ndim) if i != 1)
         keep = x_train.ndim != 2
+        x_train = x_train.astype(np.float64)  # float32 sums drift on large sets
         if how == "none":
             self.shift, self.scale = 0.0, 1.0
         elif how == "center":
             self.shift, self.scale = x_train.mean(axes, keepdims=keep), 1.0
         elif how == "standardize":
-            self.shift = x_train.mean(axes, keepdims=keep)
-            self.scale = x_train.std(axes, keepdims=keep) + 1e-8
+            self.shift, self.scale = x_train.mean(axes, keepdims=keep), x_train.std(axes, keepdims=keep)
         elif how == "minmax":
             lo, hi = x_train.min(axes, keepdims=keep), x_train.max(axes, keepdims=keep)
-            self.shift, self.scale = lo, (hi - lo) + 1e-8
+            self.shift, self.scale = lo, hi - lo
         else:
             raise ValueError(f"unknown normalization {how!r}")
+        if isinstance(self.scale, np.ndarray):
+            self.scale = np.where(self.scale > 1e-8, self.scale, 1.0)
 
     def __call__(self, x):
         if isinstance(x, torch.Tensor):
@@ -87,21 +107,24 @@ def prepare(raw: RawData, d, seed: int):
     if raw.kind == "2d":
         x, names = cross(x_raw, list(d.features)), list(d.features)
     else:
-        x, names = x_raw.astype(np.float32), raw.feature_names or [f"x{i + 1}" for i in range(int(np.prod(x_raw.shape[1:])))]
+        n_features = int(np.prod(x_raw.shape[1:]))
+        x, names = x_raw.astype(np.float32), raw.feature_names or [f"x{i + 1}" for i in range(n_features)]
     tr, va, te = split_indices(len(x), d.split, rng)
-    info: dict = {"n_train": len(tr), "n_val": len(va), "n_test": len(te)}
+    info: dict = {"kind": raw.kind, "n_train": len(tr), "n_val": len(va), "n_test": len(te), **raw.info}
 
-    # 1. class imbalance: drop training samples of every class but the first
+    # 1. class imbalance: keep round(imbalance * n_c) training samples of every class c > 0
     if raw.task == "classification" and d.imbalance < 1.0:
-        keep = [i for i in tr if y[i] == 0 or rng.uniform() < d.imbalance]
-        tr = np.asarray(keep, dtype=np.int64)
+        tr = imbalance(tr, y, d.imbalance, rng)
         info["n_train"] = len(tr)
+        info["train_class_counts"] = np.bincount(y[tr], minlength=raw.n_classes).tolist()
     y_train = y[tr].copy()
     # 2. label corruption, training split only
     if raw.task == "classification" and d.random_labels:
+        # Zhang et al. 2017, "Understanding deep learning requires rethinking generalization"
         y_train = rng.integers(0, raw.n_classes, size=len(tr))
         info["random_labels"] = True
     elif raw.task == "classification" and d.label_noise > 0:
+        # positions in the training split (rows of bundle.y_train) whose label was changed
         info["flipped"] = flip_labels(y_train, d.label_noise, raw.n_classes, rng).tolist()
     # 3. normalization fitted on the training split only
     norm = Normalizer(d.normalize, x[tr])
@@ -132,7 +155,7 @@ def prepare(raw: RawData, d, seed: int):
                 return norm(p)
 
     return DataBundle(
-        task=raw.task, n_classes=raw.n_classes, input_shape=tuple(x.shape[1:]), feature_names=names,
+        task=raw.task, n_classes=raw.n_classes, input_shape=tuple(x.shape[1:]), feature_names=names, kind=raw.kind,
         x_train=t(norm(x[tr])), y_train=ys(y_train), x_val=t(norm(x[va])), y_val=ys(y[va]),
         x_test=t(norm(x[te])), y_test=ys(y[te]), points=points, featurize=featurize, info=info,
     )

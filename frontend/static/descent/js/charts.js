@@ -53,7 +53,7 @@ export class PlotChart {
   }
 
   fullLayout() {
-    return { ...baseLayout(), ...this.layoutFn(), ...this.layoutPatch, datarevision: Date.now() };
+    return { ...baseLayout(), ...this.layoutFn(this), ...this.layoutPatch, datarevision: Date.now() };
   }
 
   /** Replace all traces (and optionally patch the layout) on the next frame. */
@@ -84,11 +84,13 @@ export class PlotChart {
 export class LineChart extends PlotChart {
   constructor(el, { traces, xTitle = "", yTitle = "", logX = false, logY = false, shapes = [],
     y2Title = null, layout = {} }) {
-    super(el, () => {
+    // The layout is a function of the chart (called with it) so that projector mode
+    // and setShapes() take effect on the next redraw.
+    super(el, (self) => {
       const l = {
         xaxis: axis(xTitle, logX ? { type: "log" } : {}),
         yaxis: axis(yTitle, logY ? { type: "log" } : {}),
-        shapes: this.shapes || shapes,
+        shapes: self.shapes || shapes,
         ...layout,
       };
       if (y2Title) l.yaxis2 = axis(y2Title, { overlaying: "y", side: "right", showgrid: false });

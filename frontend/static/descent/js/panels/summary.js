@@ -22,7 +22,7 @@ function splitMetrics(ev) {
 export class SummaryPanel {
   constructor(grid) {
     this.panel = makePanel(grid, { id: "summary", title: "Summary", order: 1, wide: true });
-    this.cmPanel = makePanel(grid, { id: "confusion", title: "Confusion matrix", order: 2,
+    this.cmPanel = makePanel(grid, { id: "confusion", title: "Confusion matrix", order: 14,
       help: "Rows: true class; columns: predicted class (test set)." });
   }
 
@@ -56,7 +56,7 @@ export class SummaryPanel {
       yaxis: axis("true (per-class accuracy)", { type: "category", autorange: "reversed" }),
     }));
     const max = Math.max(1, ...cm.flat());
-    this.cm.react([{ type: "heatmap", x: labels, y: yLabels, z: cm, colorscale: "Blues", showscale: false,
+    this.cm.react([{ type: "heatmap", x: labels, y: yLabels, z: cm, colorscale: [[0, "#f4f8fd"], [1, "#0b4f9c"]], showscale: false,
       zmin: 0, zmax: max, hovertemplate: "true %{y}, predicted %{x}: %{z}<extra></extra>" }], {
       annotations: cm.flatMap((row, i) => row.map((v, j) => ({ x: labels[j], y: yLabels[i], text: String(v),
         showarrow: false, font: { color: v > max / 2 ? "#fff" : "#1d2433" } }))),

@@ -1,0 +1,114 @@
+import pytest
+
+from webapp.runs.models import Event, Run
+
+SPEC = {"data": {"dataset": "xor"}, "training": {"epochs": 3}}
+
+
+@pytest.fixture
+def run_of_a(client_a):
+    r = client_a.post_json("/api/runs", {"spec": SPEC})
+    assert r.status_code == 201, r.content
+    return r.json()
+
+
+def test_create_returns_id_urls_and_queued(run_of_a):
+    assert run_of_a["status"] == "queued"
+    assert run_of_a["url"] == f"/r/{run_of_a['id']}"
+    assert run_of_a["ws"] == f"/ws/runs/{run_of_a['id']}/"
+    assert len(run_of_a["id"]) >= 16  # unguessable
+
+
+def test_get_shows_status_spec_and_queue_position(client_a, client_b, run_of_a):
+    body = client_b.get(f"/api/runs/{run_of_a['id']}").json()
+    assert body["status"] == "queued" and body["queue_position"] == 1
+    assert body["spec"]["data"]["dataset"] == "xor"
+    assert body["spec"]["optimizer"]["name"] == "adam"  # stored with its defaults filled in
+    assert body["is_owner"] is False
+    assert client_a.get(f"/api/runs/{run_of_a['id']}").json()["is_owner"] is True
+
+
+def test_the_first_event_is_queued(client_b, run_of_a):
+    body = client_b.get(f"/api/runs/{run_of_a['id']}/events?after=0").json()
+    assert body["events"] == [{"seq": 1, "type": "status", "status": "queued", "message": "",
+                               "queue_position": 1}]
+    assert client_b.get(f"/api/runs/{run_of_a['id']}/events?after=1").json()["events"] == []
+
+
+def test_events_after_returns_later_events_in_order(client_b, run_of_a):
+    run = Run.objects.get(public_id=run_of_a["id"])
+    for seq in range(2, 8):
+        Event.objects.create(run=run, seq=seq, type="step", payload=f'{{"seq":{seq},"type":"step"}}')
+    body = client_b.get(f"/api/runs/{run_of_a['id']}/events?after=4").json()
+    assert [e["seq"] for e in body["events"]] == [5, 6, 7]
+    assert body["last_seq"] == 7
+    page = client_b.get(f"/api/runs/{run_of_a['id']}/events?after=0&limit=2").json()
+    assert [e["seq"] for e in page["events"]] == [1, 2] and page["more"] is True
+    assert client_b.get(f"/api/runs/{run_of_a['id']}/events?after=x").status_code == 400
+
+
+def test_only_the_owner_may_cancel(client_a, client_b, run_of_a):
+    assert client_b.post_json(f"/api/runs/{run_of_a['id']}/cancel").status_code == 403
+    r = client_a.post_json(f"/api/runs/{run_of_a['id']}/cancel")
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
+    events = client_b.get(f"/api/runs/{run_of_a['id']}/events").json()["events"]
+    assert events[-1]["status"] == "cancelled"
+    assert client_a.post_json(f"/api/runs/{run_of_a['id']}/cancel").status_code == 409
+
+
+def test_fork_makes_a_new_run_owned_by_the_caller(client_b, run_of_a):
+    r = client_b.post_json(f"/api/runs/{run_of_a['id']}/fork")
+    assert r.status_code == 201
+    fork = r.json()
+    assert fork["id"] != run_of_a["id"] and fork["parent"] == run_of_a["id"]
+    detail = client_b.get(f"/api/runs/{fork['id']}").json()
+    assert detail["is_owner"] is True and detail["spec"]["data"]["dataset"] == "xor"
+
+
+def test_fork_with_an_edited_spec(client_b, run_of_a):
+    r = client_b.post_json(f"/api/runs/{run_of_a['id']}/fork", {"spec": {**SPEC, "optimizer": {"name": "sgd"}}})
+    assert r.status_code == 201
+    assert client_b.get(f"/api/runs/{r.json()['id']}").json()["spec"]["optimizer"]["name"] == "sgd"
+
+
+def test_invalid_spec_is_rejected_before_anything_is_queued(client_a):
+    r = client_a.post_json("/api/runs", {"spec": {"data": {"dataset": "mnist"}}})
+    assert r.status_code == 400 and r.json()["errors"][0]["path"] == "/data/dataset"
+    assert Run.objects.count() == 0
+
+
+def test_unknown_run_is_a_404(client_a):
+    assert client_a.get("/api/runs/nope").status_code == 404
+    assert client_a.get("/api/runs/nope/events").status_code == 404
+    assert client_a.get("/r/nope").status_code == 404
+
+
+def test_post_without_csrf_token_is_refused(db):
+    from django.test import Client
+
+    c = Client(enforce_csrf_checks=True)
+    assert c.post("/api/runs", data="{}", content_type="application/json").status_code == 403
+
+
+def test_active_runs_per_owner_are_limited(client_a, settings):
+    settings.MAX_ACTIVE_RUNS_PER_OWNER = 2
+    assert client_a.post_json("/api/runs", {"spec": SPEC}).status_code == 201
+    assert client_a.post_json("/api/runs", {"spec": SPEC}).status_code == 201
+    r = client_a.post_json("/api/runs", {"spec": SPEC})
+    assert r.status_code == 429 and "2 runs" in r.json()["errors"][0]["message"]
+
+
+def test_owner_may_delete_a_finished_run(client_a, client_b, run_of_a):
+    assert client_a.delete_json(f"/api/runs/{run_of_a['id']}").status_code == 409  # still queued
+    client_a.post_json(f"/api/runs/{run_of_a['id']}/cancel")
+    assert client_b.delete_json(f"/api/runs/{run_of_a['id']}").status_code == 403
+    assert client_a.delete_json(f"/api/runs/{run_of_a['id']}").status_code == 204
+    assert not Run.objects.filter(public_id=run_of_a["id"]).exists()
+
+
+def test_pages_set_the_csrf_cookie(db):
+    from django.test import Client
+
+    c = Client()
+    r = c.get("/")
+    assert r.status_code == 200 and "csrftoken" in r.cookies

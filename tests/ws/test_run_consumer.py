@@ -1,0 +1,113 @@
+"""The websocket consumer: backlog then live, resuming after a seq without gap or duplicate."""
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+
+from webapp.runs.models import Run
+from webapp.runs.routing import websocket_urlpatterns
+from webapp.runs.sink import EventSink
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class LayerPublisher:
+    """Publishes through the (in-memory) channel layer from the test's event loop."""
+
+    def __init__(self):
+        self.sent: list[tuple[str, dict]] = []
+
+    def send(self, group, message):
+        self.sent.append((group, message))
+
+    def drain(self, timeout=5.0):
+        return True
+
+    async def deliver(self):
+        layer = get_channel_layer()
+        for group, message in self.sent:
+            await layer.group_send(group, message)
+        self.sent.clear()
+
+
+@database_sync_to_async
+def make_run(n_events: int = 0) -> tuple[Run, EventSink, LayerPublisher]:
+    run = Run.objects.create(spec={}, owner_session="x")
+    pub = LayerPublisher()
+    sink = EventSink(run, pub, interval=0.0)
+    for i in range(n_events):
+        sink.emit({"type": "step", "step": i + 1, "epoch": 1, "loss": 1.0 / (i + 1), "lr": 0.1})
+    sink.emit({"type": "epoch", "epoch": 1, "train_loss": 0.5})
+    pub.sent.clear()  # nobody was listening: only the database has these
+    return run, sink, pub
+
+
+def expand(messages):
+    seqs = []
+    for m in messages:
+        seqs.extend(m["seqs"] if "seqs" in m else [m["seq"]])
+    return seqs
+
+
+async def receive_until_live(comm):
+    out = []
+    while True:
+        msg = await comm.receive_json_from(timeout=5)
+        if msg["type"] == "live":
+            return out, msg
+        out.append(msg)
+
+
+async def connect(run, after=None):
+    path = f"/ws/runs/{run.public_id}/" + (f"?after={after}" if after is not None else "")
+    comm = WebsocketCommunicator(URLRouter(websocket_urlpatterns), path)
+    connected, _ = await comm.connect()
+    assert connected
+    return comm
+
+
+async def test_backlog_then_live_events():
+    run, sink, pub = await make_run(10)
+    comm = await connect(run)
+    backlog, live = await receive_until_live(comm)
+    assert expand(backlog) == list(range(1, 12))
+    assert backlog[0]["type"] == "step" and backlog[0]["loss"][0] == 1.0  # steps arrive coalesced
+    assert live["last_seq"] == 11
+    await database_sync_to_async(sink.emit)({"type": "epoch", "epoch": 2, "train_loss": 0.4})
+    await pub.deliver()
+    msg = await comm.receive_json_from(timeout=5)
+    assert msg["seq"] == 12 and msg["epoch"] == 2
+    await comm.disconnect()
+
+
+async def test_resume_after_seq_has_no_gap_and_no_duplicate():
+    run, sink, pub = await make_run(20)
+    comm = await connect(run, after=15)
+    backlog, _ = await receive_until_live(comm)
+    assert expand(backlog) == [16, 17, 18, 19, 20, 21]
+    await comm.disconnect()
+
+
+async def test_live_messages_already_in_the_backlog_are_dropped():
+    run, sink, pub = await make_run(5)
+    # events persisted and published *while* the viewer was reading its backlog
+    for i in range(3):
+        await database_sync_to_async(sink.emit)({"type": "step", "step": 6 + i, "epoch": 1, "loss": 0.1, "lr": 0.1})
+    comm = await connect(run)
+    backlog, _ = await receive_until_live(comm)
+    assert expand(backlog) == list(range(1, 10))
+    await pub.deliver()  # the same three events arrive live: all duplicates
+    await database_sync_to_async(sink.emit)({"type": "epoch", "epoch": 2})
+    await pub.deliver()
+    msg = await comm.receive_json_from(timeout=5)
+    assert msg["seq"] == 10 and msg["type"] == "epoch"
+    assert await comm.receive_nothing(timeout=0.2)
+    await comm.disconnect()
+
+
+async def test_unknown_run_is_refused():
+    comm = WebsocketCommunicator(URLRouter(websocket_urlpatterns), "/ws/runs/missing/")
+    connected, code = await comm.connect()
+    assert not connected

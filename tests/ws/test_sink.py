@@ -1,0 +1,73 @@
+"""The event sink: contiguous seq, persisted before published, steps coalesced."""
+
+import time
+
+import pytest
+
+from webapp.runs.events import coalesce, drop_seen
+from webapp.runs.models import Event, Run
+from webapp.runs.sink import EventSink
+
+
+class Recorder:
+    def __init__(self):
+        self.messages = []
+
+    def send(self, group, message):
+        # persisted before published: the database already holds every seq sent
+        seq = message["event"]["seq"]
+        assert Event.objects.filter(run__public_id=group[4:], seq=seq).exists()
+        self.messages.append(message["event"])
+
+    def drain(self, timeout=5.0):
+        return True
+
+
+@pytest.mark.django_db
+def test_sink_numbers_persists_and_coalesces_steps():
+    run = Run.objects.create(spec={}, owner_session="x", last_seq=1)
+    rec = Recorder()
+    sink = EventSink(run, rec, interval=3600)  # no tick: steps wait for the next other event
+    for i in range(500):
+        sink.emit({"type": "step", "step": i + 1, "epoch": 1, "loss": float("nan") if i == 3 else 1.0, "lr": 0.1})
+    sink.emit({"type": "epoch", "epoch": 1, "train_loss": float("inf")})
+    sink.close()
+    seqs = list(Event.objects.filter(run=run).values_list("seq", flat=True))
+    assert seqs == list(range(2, 503))
+    assert len(rec.messages) == 2  # one coalesced step message, then the epoch
+    assert rec.messages[0]["seqs"] == list(range(2, 502)) and rec.messages[0]["loss"][3] is None
+    assert rec.messages[1] == {"seq": 502, "type": "epoch", "epoch": 1, "train_loss": None}
+    assert Run.objects.get(pk=run.pk).last_seq == 502
+
+
+@pytest.mark.django_db
+def test_sink_publishes_at_most_about_twenty_step_messages_a_second():
+    run = Run.objects.create(spec={}, owner_session="x")
+    rec = Recorder()
+    sink = EventSink(run, rec, interval=0.05)
+    t0 = time.monotonic()
+    i = 0
+    while time.monotonic() - t0 < 0.5:
+        i += 1
+        sink.emit({"type": "step", "step": i, "epoch": 1, "loss": 1.0, "lr": 0.1})
+    sink.close()
+    elapsed = time.monotonic() - t0
+    assert i > 100
+    assert len(rec.messages) <= elapsed / 0.05 + 2
+    assert sum(len(m.get("seqs", [m["seq"]])) for m in rec.messages) == i  # nothing dropped
+
+
+@pytest.mark.django_db
+def test_should_stop_sees_the_flag():
+    run = Run.objects.create(spec={}, owner_session="x")
+    sink = EventSink(run, None, stop_check_interval=0)
+    assert not sink.should_stop()
+    Run.objects.filter(pk=run.pk).update(stop_requested=True)
+    assert sink.should_stop()
+
+
+def test_drop_seen_trims_a_coalesced_message():
+    msgs = coalesce([{"seq": s, "type": "step", "step": s, "epoch": 1, "loss": 0.0, "lr": 1.0} for s in (4, 5, 6)])
+    assert drop_seen(msgs[0], 5)["seqs"] == [6]
+    assert drop_seen(msgs[0], 6) is None
+    assert drop_seen({"seq": 3, "type": "epoch"}, 3) is None
