@@ -35,6 +35,7 @@ MAX_CHECKPOINTS = 200
 
 
 def params_of(net: nn.Module) -> Params:
+    """The parameters by name, detached: views of the live weights, not copies."""
     return {k: v.detach() for k, v in net.named_parameters()}
 
 
@@ -280,6 +281,7 @@ def loop_surface(net: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn: Loss
     """The reference's way, point by point: set the weights, evaluate in batches, restore."""
     named = dict(net.named_parameters())
     saved = {k: v.detach().clone() for k, v in named.items()}
+    center = {k: v.clone() for k, v in center.items()}  # it may be a view of the weights we overwrite
     was = net.training
     net.eval()
     out = torch.empty(len(coeffs))

@@ -158,22 +158,17 @@ def init_plan(shape: tuple[int, ...], how: Optional[str], init: InitSpec,
         return "orthogonal_", {"gain": gain}, "orthogonal (Saxe et al. 2014)"
     if how == "xavier_normal":
         s = gain * math.sqrt(2.0 / (fan_in + fan_out))
-        return "normal_", {"mean": 0.0, "std": s}, f"Glorot normal: std = gain*sqrt(2/(fan_in+fan_out)), " \
-            f"fans {fan_in}+{fan_out}"
+        return "normal_", {"mean": 0.0, "std": s}, f"Glorot normal, std = gain*sqrt(2/({fan_in}+{fan_out}))"
     if how == "xavier_uniform":
         b = gain * math.sqrt(6.0 / (fan_in + fan_out))
-        return "uniform_", {"a": -b, "b": b}, f"Glorot uniform: bound = gain*sqrt(6/(fan_in+fan_out)), " \
-            f"fans {fan_in}+{fan_out}"
+        return "uniform_", {"a": -b, "b": b}, f"Glorot uniform, bound = gain*sqrt(6/({fan_in}+{fan_out}))"
     if how == "kaiming_normal":
-        return "normal_", {"mean": 0.0, "std": gain / math.sqrt(fan_in)}, \
-            f"He normal: std = gain/sqrt(fan_in), gain {gain:.4g}, fan_in {fan_in}"
+        return "normal_", {"mean": 0.0, "std": gain / math.sqrt(fan_in)}, f"He normal, std = gain/sqrt({fan_in})"
     if how == "kaiming_uniform":
         b = gain * math.sqrt(3.0 / fan_in)
-        return "uniform_", {"a": -b, "b": b}, f"He uniform: bound = gain*sqrt(3/fan_in), gain {gain:.4g}, " \
-            f"fan_in {fan_in}"
+        return "uniform_", {"a": -b, "b": b}, f"He uniform, bound = gain*sqrt(3/{fan_in})"
     if how == "lecun_normal":
-        return "normal_", {"mean": 0.0, "std": gain / math.sqrt(fan_in)}, \
-            f"LeCun normal: std = gain/sqrt(fan_in), fan_in {fan_in}"
+        return "normal_", {"mean": 0.0, "std": gain / math.sqrt(fan_in)}, f"LeCun normal, std = gain/sqrt({fan_in})"
     raise ValueError(f"unknown initialization {how!r}")
 
 

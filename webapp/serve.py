@@ -77,7 +77,7 @@ def start_worker(env: dict, concurrency: int = 1, log_level: str = "warning") ->
 
 
 def start_web(env: dict, host: str, port: int) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "webapp.asgi:application"],
+    return subprocess.Popen([sys.executable, "-m", "daphne", "-v", "0", "-b", host, "-p", str(port), "webapp.asgi:application"],
                             cwd=ROOT, env=env)
 
 

@@ -12,7 +12,7 @@ export async function fetchAllEvents(id) {
     if (!evs.length) break;
     all.push(...evs);
     after = evs[evs.length - 1].seq;
-    if (res.has_more === false) break;
+    if (res.more === false) break; // the server says this was the last page
   }
   return all;
 }
