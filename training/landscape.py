@@ -347,7 +347,7 @@ def pca_directions(checkpoints: torch.Tensor, final: torch.Tensor, mask: torch.T
     evals, evecs = torch.linalg.eigh(gram)
     evals, evecs = evals.flip(0).clamp(min=0), evecs.flip(1)
     total = evals.sum()
-    if len(evals) < 2 or total <= 0 or evals[1] <= 1e-12 * total:
+    if len(evals) < 2 or total <= 0 or evals[1] <= 1e-6 * total:  # float32 round-off level
         return None
     comps = (centred.T.double() @ evecs[:, :2]).T  # (2, P), each scaled by its singular value
     d1 = comps[0] / comps[0].norm()
@@ -372,21 +372,31 @@ def path_axis(values: list[float], resolution: int, pad: float = 0.15) -> torch.
 
 
 def _hvp_setup(net, loss_fn, x, y, batch: int):
+    """Hessian-vector products by double backward, averaged over sample batches.
+
+    With a single batch the first-order graph is built once and kept for every product.
+    """
     params = [p for p in net.parameters() if p.requires_grad]
+
+    def first_order(xb, yb):
+        loss = loss_fn(net(xb), yb)
+        grads = torch.autograd.grad(loss, params, create_graph=True, allow_unused=True)
+        return [(p, g) for p, g in zip(params, grads) if g is not None and g.requires_grad]
+
+    cached = first_order(x, y) if len(x) <= batch else None
 
     def hvp(v: list[torch.Tensor]) -> list[torch.Tensor]:
         out = [torch.zeros_like(p) for p in params]
+        index = {id(p): i for i, p in enumerate(params)}
         for lo in range(0, len(x), batch):
-            xb, yb = x[lo:lo + batch], y[lo:lo + batch]
-            loss = loss_fn(net(xb), yb)
-            grads = torch.autograd.grad(loss, params, create_graph=True, allow_unused=True)
-            pairs = [(g, vi) for g, vi in zip(grads, v) if g is not None]
-            hv = torch.autograd.grad([g for g, _ in pairs], params, grad_outputs=[vi for _, vi in pairs],
-                                     allow_unused=True)
-            w = len(xb) / len(x)
-            for o, h in zip(out, hv):
+            pairs = cached if cached is not None else first_order(x[lo:lo + batch], y[lo:lo + batch])
+            hv = torch.autograd.grad([g for _, g in pairs], [p for p, _ in pairs],
+                                     grad_outputs=[v[index[id(p)]] for p, _ in pairs],
+                                     retain_graph=cached is not None, allow_unused=True)
+            w = min(batch, len(x) - lo) / len(x)
+            for (p, _), h in zip(pairs, hv):
                 if h is not None:
-                    o.add_(h, alpha=w)
+                    out[index[id(p)]].add_(h, alpha=w)
         return out
     return params, hvp
 

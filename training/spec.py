@@ -86,7 +86,7 @@ class DataSpec(_Model):
     imbalance: float = Field(
         1.0, gt=0, le=1, description="keep this fraction of the training samples of every class but the first"
     )
-    upload_id: Optional[str] = None
+    upload_id: Optional[str] = Field(None, pattern=r"^[A-Za-z0-9_-]{1,40}$", description="id from POST /api/uploads")
 
 
 # ---------------------------------------------------------------- augmentation

@@ -18,6 +18,7 @@ What ``data.noise`` means, per dataset:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
@@ -185,17 +186,23 @@ def poly1d(d, rng: np.random.Generator) -> RawData:
 # ---------------------------------------------------------------- images
 
 
+@functools.lru_cache(maxsize=1)
+def _digits() -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits  # bundled with scikit-learn: no download
+
+    bunch = load_digits()
+    images, target = bunch.images.reshape(-1, 1, 8, 8) / 16.0, bunch.target.astype(np.int64)
+    images.flags.writeable = target.flags.writeable = False  # shared by every call
+    return images, target
+
+
 @register("digits")
 def digits(d, rng: np.random.Generator) -> RawData:
     """scikit-learn's bundled 8x8 digits (1797 images), subsampled to ``n_samples``."""
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    n_all = len(bunch.target)
-    idx = np.sort(rng.choice(n_all, size=min(d.n_samples, n_all), replace=False))
-    x = bunch.images[idx].reshape(-1, 1, 8, 8) / 16.0
-    x = x + _jitter(d, rng, x.shape, 1.0)
-    return RawData(x.astype(np.float32), bunch.target[idx].astype(np.int64), "classification", 10, "image")
+    images, target = _digits()
+    idx = np.sort(rng.choice(len(target), size=min(d.n_samples, len(target)), replace=False))
+    x = images[idx] + _jitter(d, rng, images[idx].shape, 1.0)
+    return RawData(x.astype(np.float32), target[idx].copy(), "classification", 10, "image")
 
 
 def generate(d, seed: int, upload_root: Optional[Path] = None) -> RawData:

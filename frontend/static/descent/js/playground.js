@@ -129,7 +129,7 @@ function applyLr(lr) {
 function renderPresets(presets) {
   const sel = $("presets");
   sel.replaceChildren(h("option", { value: "" }, "Load a preset…"),
-    presets.map((p) => h("option", { value: p.slug }, p.title)));
+    ...presets.map((p) => h("option", { value: p.slug }, p.title)));
   sel.addEventListener("change", () => {
     const p = presets.find((x) => x.slug === sel.value);
     if (!p) return;
