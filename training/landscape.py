@@ -390,6 +390,8 @@ def _hvp_setup(net, loss_fn, x, y, batch: int):
         index = {id(p): i for i, p in enumerate(params)}
         for lo in range(0, len(x), batch):
             pairs = cached if cached is not None else first_order(x[lo:lo + batch], y[lo:lo + batch])
+            if not pairs:  # the loss is at most linear in the parameters: H = 0
+                continue
             hv = torch.autograd.grad([g for _, g in pairs], [p for p, _ in pairs],
                                      grad_outputs=[v[index[id(p)]] for p, _ in pairs],
                                      retain_graph=cached is not None, allow_unused=True)

@@ -65,6 +65,9 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "pong", "last_seq": self.last_seq})
 
     async def run_event(self, message):
+        if "seq" not in message["event"]:  # transient notices (queue moves) are not persisted
+            await self.send_json(message["event"])
+            return
         event = drop_seen(message["event"], self.last_seq)
         if event is None:
             return

@@ -40,6 +40,8 @@ class EventSink:
         kind = event["type"]
         if kind == "summary":
             self.summary = {k: v for k, v in event.items() if k not in ("seq", "type")}
+        elif kind == "dataset" and event.get("device"):
+            Run.objects.filter(pk=self.run_pk).update(device=str(event["device"])[:32])
         elif kind == "status":
             self.final_status, self.final_message = event.get("status"), event.get("message", "")
         # steps wait for the next tick (≤ 1/interval messages a second); others go at once

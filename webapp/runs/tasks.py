@@ -26,6 +26,14 @@ def _finish(run_pk: int, status: str, error: str = "", summary: dict | None = No
     Run.objects.filter(pk=run_pk).update(**fields)
 
 
+def _announce_queue(publisher: Publisher) -> None:
+    """Tell viewers of every waiting run where it now stands (transient, not persisted)."""
+    queued = Run.objects.filter(status="queued").order_by("created").values_list("public_id", flat=True)[:200]
+    for position, public_id in enumerate(queued, start=1):
+        publisher.send(f"run.{public_id}", {"type": "run.event",
+                                            "event": {"type": "queue", "queue_position": position}})
+
+
 @shared_task(name="runs.train")
 def train_run(run_pk: int) -> str:
     # 1. claim the run; a redelivered task finds it running (its worker died) and fails it
@@ -40,7 +48,9 @@ def train_run(run_pk: int) -> str:
             _finish(run_pk, "failed", "the worker running this run was lost")
         return run.status if run else "missing"
     run = Run.objects.get(pk=run_pk)
-    sink = EventSink(run, Publisher.get())
+    publisher = Publisher.get()
+    _announce_queue(publisher)
+    sink = EventSink(run, publisher)
     # 2. train; the trainer emits its own final status for every ordinary ending
     try:
         spec = validate(run.spec, limits())

@@ -30,7 +30,7 @@ function sample(alphas, betas, grid, x, y) {
 
 export class LandscapePanel {
   constructor(grid) {
-    this.panel = makePanel(grid, { id: "landscape", title: "Loss landscape", order: 30, wide: true,
+    this.panel = makePanel(grid, { id: "landscape", title: "Loss landscape", order: 15, wide: true,
       help: "Loss around the trained weights (Li et al. 2018). The line with dots is the path training took." });
     this.surfaces = {};
     this.current = null;
@@ -75,7 +75,10 @@ export class LandscapePanel {
     else (ev.loss || []).forEach((row, i) => { s.grid[start + i] = row; });
     for (const k of ["trajectory", "explained_variance", "center_loss", "epoch"]) if (ev[k] !== undefined) s[k] = ev[k];
     s.done = ev.done ?? !ev.partial;
-    if (!this.current || this.current === key || !this.userPicked) this.current = key;
+    // Show the first surface that arrives; later ones take over only when they are the
+    // more telling kind (a 2-D map replaces a 1-D line), unless the user picked a tab.
+    const cur = this.surfaces[this.current];
+    if (!cur || (!this.userPicked && cur.mode === "1d" && s.mode === "2d")) this.current = key;
     this.build();
     this.renderTabs();
     this.draw();

@@ -2,8 +2,21 @@
 // the learning rate grows exponentially every step; the loss falls, flattens, then
 // explodes. The suggestion is the lr of steepest descent of the smoothed loss.
 import { h, fmt } from "../dom.js";
-import { LineChart, PALETTE } from "../charts.js";
+import { LineChart, PALETTE, axis } from "../charts.js";
 import { makePanel, chartDiv } from "./panel.js";
+
+// The loss explodes at the end of the test; an autoscaled axis would flatten the
+// interesting part to a line, so cap the axis a little above the starting loss.
+function yRange(ev) {
+  const ys = (ev.smoothed || ev.losses || []).filter(Number.isFinite);
+  if (ys.length < 5) return undefined;
+  const start = ys.slice(0, 5).reduce((a, b) => a + b, 0) / 5;
+  const lo = Math.min(...ys);
+  const hi = Math.max(...ys);
+  if (hi <= 1.6 * start) return undefined;
+  const top = 1.6 * start;
+  return axis("loss", { range: [lo - 0.05 * (top - lo), top] });
+}
 
 export class LrFinderPanel {
   constructor(grid, onApply) {
@@ -28,6 +41,8 @@ export class LrFinderPanel {
     if (ev.smoothed) this.chart.append(1, ev.lrs, ev.smoothed);
     const marks = [["suggestion", ev.suggestion, "#2ca02c", "solid"], ["min / 10", ev.suggestion_min10, "#9467bd", "dot"]]
       .filter(([, v]) => typeof v === "number" && v > 0);
+    const yr = yRange(ev);
+    this.chart.layoutPatch = yr ? { yaxis: yr } : {};
     this.chart.setShapes(marks.map(([, v, color, dash]) => ({ type: "line", x0: v, x1: v, yref: "paper", y0: 0, y1: 1,
       line: { color, width: 3, dash } })));
     this.actions.replaceChildren(...marks.map(([label, v, color]) => h("span", { class: "lr-suggestion" },

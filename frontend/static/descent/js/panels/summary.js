@@ -30,7 +30,7 @@ export class SummaryPanel {
     this.panel.show();
     const m = splitMetrics(ev);
     const used = METRICS.filter((k) => SPLITS.some((s) => m[s][k] !== undefined && m[s][k] !== null));
-    const table = h("table", { class: "metrics" },
+    const table = used.length === 0 ? null : h("table", { class: "metrics" },
       h("thead", {}, h("tr", {}, h("th", {}, ""), SPLITS.map((s) => h("th", {}, s)))),
       h("tbody", {}, used.map((k) => h("tr", {}, h("th", {}, METRIC_LABEL[k] || k),
         SPLITS.map((s) => h("td", {}, fmt(m[s][k], 4)))))));
