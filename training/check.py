@@ -10,29 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
+from training.data import check as check_data
 from training.model import summarize
-from training.spec import Limits, Spec, SpecError, validate
+from training.spec import Limits, Spec, validate
 
 
 def check(doc: Any, limits: Optional[Limits] = None, upload_root: Optional[Path] = None) -> tuple[Spec, dict]:
-    from training.data import describe
-
     limits = limits or Limits()
-    spec = validate(doc, limits)
-    try:
-        info = describe(spec.data, upload_root)
-    except (ValueError, FileNotFoundError) as exc:
-        if isinstance(exc, SpecError):
-            raise
-        raise SpecError([{"path": "/data", "message": str(exc)}]) from None
-    errors = []
-    if info["task"] == "regression" and spec.loss in ("cross_entropy", "bce"):
-        errors.append({"path": "/loss", "message": f"{spec.loss} needs a classification dataset"})
-    if info["task"] == "regression" and any(a.type in ("mixup", "cutmix") for a in spec.augment):
-        errors.append({"path": "/augment", "message": "mixup and cutmix need a classification dataset"})
-    if errors:
-        raise SpecError(errors)
+    spec = validate(doc, limits)  # 1. fields, names, limits, combinations
+    info = check_data(spec, upload_root)  # 2. what only the data knows (an upload's task and shape)
     out_dim = info["n_classes"] if info["task"] == "classification" else 1
-    summary = summarize(spec, tuple(info["input_shape"]), out_dim, limits)
-    summary.update(task=info["task"], n_classes=info["n_classes"], input_shape=list(info["input_shape"]))
+    summary = summarize(spec, tuple(info["input_shape"]), out_dim, limits)  # 3. shapes, parameters
+    summary.update(task=info["task"], n_classes=info["n_classes"], input_shape=list(info["input_shape"]),
+                   kind=info["kind"])
     return spec, summary

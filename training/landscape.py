@@ -187,7 +187,9 @@ class LossSurface:
             self.stem_mod = units[k].body
             self.stem_names = {f"units.{k}.body.{n}" for n, _ in self.stem_mod.named_parameters()}
             self.tail = _Tail(self.net, k)
-            self.z_numel = self.stem_mod(h[:1]).numel()
+            z1 = self.stem_mod(h[:1])
+            self.z_numel = z1.numel()
+            self.tail_act_bytes = _act_bytes_per_sample(self.tail, z1)  # what each point needs
             # self-check: if Unit's forward is not act(body(x)) the factorization is wrong; fall back
             ref = self.net(self.x[:8])
             got = self.tail(self.stem_mod(h[:8]))
@@ -212,7 +214,7 @@ class LossSurface:
             moving = [k for k in moving if k not in self.stem_names]
         # 1. memory per point: its stacked parameters plus activations for a batch of samples
         p_bytes = sum(center[k].numel() * 4 for k in moving)
-        act = 2 * self.act_bytes  # activations plus the loss's temporaries
+        act = 2 * (self.act_bytes if self.stem is None else self.tail_act_bytes)  # plus the loss's temporaries
         n = len(self.x)
         s = max(1, min(n, (self.budget - p_bytes) // act if self.budget > p_bytes else 1))
         k_pts = int(max(1, min(self.max_chunk, self.budget // (p_bytes + act * s))))

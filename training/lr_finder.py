@@ -12,6 +12,7 @@ The model and the optimizer are restored afterwards: the test must not train the
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 from collections.abc import Callable, Iterator
 
@@ -34,7 +35,7 @@ def suggest(lrs: list[float], smoothed: list[float | None]) -> tuple[float | Non
     window = pts[lo:hi] if hi - lo >= 3 else pts
     if len(window) < 2:
         return None, None
-    grads = [(b[1] - a[1]) / (math.log(b[0]) - math.log(a[0])) for a, b in zip(window, window[1:])]
+    grads = [(b[1] - a[1]) / (math.log(b[0]) - math.log(a[0])) for a, b in itertools.pairwise(window)]
     steep = window[min(range(len(grads)), key=grads.__getitem__)][0]
     minimum = min(window, key=lambda p: p[1])[0] / 10
     return steep, minimum

@@ -14,6 +14,8 @@ from typing import Optional
 import torch
 from torch import nn
 
+from training.spec import DATASETS_REGRESSION
+
 # torch class and the defaults of the hyperparameters each optimizer has (and only those)
 OPTIMIZERS = {
     "sgd": ("SGD", {"momentum": 0.0, "nesterov": False, "weight_decay": 0.0}),
@@ -99,6 +101,9 @@ def check(spec) -> list[dict[str, str]]:
         add("/schedule/milestones", "milestones are epochs, counted from 1")
 
     r = spec.regularization
+    es = r.early_stopping
+    if es is not None and es.metric == "val_acc" and spec.data.dataset in DATASETS_REGRESSION:
+        add("/regularization/early_stopping/metric", "val_acc needs a classification dataset; use val_loss")
     if r.weight_decay and o.name == "adamw":
         add("/regularization/weight_decay", "adamw already decays decoupled: set optimizer.weight_decay instead")
     return errors

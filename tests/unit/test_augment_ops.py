@@ -123,7 +123,6 @@ def test_scale_zooms_about_the_centre():
     x = images(n=4)
     out, _ = run({"type": "scale", "p": 1.0, "scale": [2.0, 2.0]}, x)
     assert torch.allclose(out, zoom(x, torch.full((4,), 2.0)))
-    # zooming in by 2: output pixels (4, 4) and (5, 5) both sample input pixel (6, 6)'s neighbourhood
     assert torch.allclose(zoom(x, torch.full((4,), 1.0)), x, atol=1e-6)
 
 
@@ -230,3 +229,18 @@ def test_device_batches_match_cpu_batches():
     gpu = aug(x.cuda(), y.cuda(), torch.Generator().manual_seed(1))
     assert gpu[0].is_cuda and torch.allclose(gpu[0].cpu(), cpu[0], atol=1e-4)
     assert torch.allclose(gpu[1].cpu(), cpu[1])
+
+
+def test_the_trainer_applies_the_augmenter_to_training_batches():
+    from training.loop import ListSink, train
+    from training.spec import validate
+
+    spec = validate({"data": {"dataset": "digits", "n_samples": 120},
+                     "augment": [{"type": "rotate"}, {"type": "crop"}, {"type": "erase"}, {"type": "cutmix"},
+                                 {"type": "mixup"}, {"type": "gaussian_noise"}],
+                     "model": {"layers": [{"type": "dense", "units": 16}]},
+                     "training": {"epochs": 2, "batch_size": 32},
+                     "monitor": {"diagnostics": False, "boundary": False}})
+    sink = ListSink()
+    assert train(spec, sink) == "succeeded"
+    assert all(math.isfinite(e["loss"]) for e in sink.of("step"))

@@ -7,8 +7,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from training.landscape import (LossSurface, grid_coeffs, json_losses, loop_surface, params_of, random_directions,
-                                surface_2d)
+from training.landscape import (
+    LossSurface,
+    grid_coeffs,
+    json_losses,
+    loop_surface,
+    params_of,
+    random_directions,
+    surface_2d,
+)
 from training.model import GaussianDropout, Net, Unit
 
 
@@ -88,10 +95,10 @@ def test_small_memory_budget_splits_points_and_samples_without_changing_losses()
     x, y = data()
     center = params_of(net)
     dirs = random_directions(center, seed=0)
-    coeffs = grid_coeffs(torch.linspace(-1, 1, 5), torch.linspace(-1, 1, 5))
+    coeffs = grid_coeffs(torch.linspace(-1, 1, 3), torch.linspace(-1, 1, 2))
     whole = LossSurface(net, x, y, F.cross_entropy).evaluate(center, dirs, coeffs)
     chunks = []
-    tiny = LossSurface(net, x, y, F.cross_entropy, budget_bytes=20_000)
+    tiny = LossSurface(net, x, y, F.cross_entropy, budget_bytes=20_000)  # one point, a few samples at a time
     split = tiny.evaluate(center, dirs, coeffs, on_chunk=lambda done, _: chunks.append(done))
     assert len(chunks) > 3
     assert rel_err(split, whole) < 1e-5
@@ -129,7 +136,7 @@ def test_streamed_rows_assemble_the_full_grid():
     dirs = random_directions(center, 0)
     axis = torch.linspace(-1, 1, 6)
     streamed = []
-    ev = LossSurface(net, x, y, F.cross_entropy, budget_bytes=20_000)
+    ev = LossSurface(net, x, y, F.cross_entropy, budget_bytes=600_000)  # a few points per chunk
     grid = surface_2d(ev, center, dirs, axis, axis, on_rows=lambda start, rows: streamed.append((start, rows.clone())))
     assert len(streamed) > 1
     starts = [s for s, _ in streamed]
@@ -143,7 +150,7 @@ def test_a_stop_request_cancels_mid_surface():
     center = params_of(net)
     axis = torch.linspace(-1, 1, 8)
     rows_seen = []
-    ev = LossSurface(net, x, y, F.cross_entropy, budget_bytes=20_000)
+    ev = LossSurface(net, x, y, F.cross_entropy, budget_bytes=600_000)
     grid = surface_2d(ev, center, random_directions(center, 0), axis, axis,
                       on_rows=lambda start, rows: rows_seen.append(start + len(rows)),
                       should_stop=lambda: bool(rows_seen) and rows_seen[-1] >= 2)

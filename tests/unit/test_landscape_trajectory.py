@@ -27,7 +27,7 @@ def test_pca_directions_are_orthonormal_and_the_final_point_is_the_origin():
 
 
 def test_a_path_in_a_plane_is_fully_explained_and_recovered_by_two_directions():
-    ckpts, final, u, v = path_in_a_plane()
+    ckpts, final, _, _ = path_in_a_plane()
     d1, d2, ratios, xs, ys = pca_directions(ckpts, final)
     assert sum(ratios) > 0.999
     # projecting back onto the two directions reproduces every checkpoint
@@ -53,7 +53,7 @@ def test_the_grid_axis_covers_the_path_with_zero_on_the_grid():
     values = [3.0, 2.1, 0.7, 0.0]
     axis = path_axis(values, 11)
     assert len(axis) == 11
-    assert axis.min() < 0 <= 0 < 3 < axis.max()
+    assert axis.min() < 0 and axis.max() > 3
     assert (axis == 0).any()
 
 

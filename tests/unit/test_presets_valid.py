@@ -60,7 +60,7 @@ def test_presets_cover_the_lessons():
     assert some(lambda s: s.model.init.weights == "zeros")
     assert {"sgd", "nesterov", "adam"} <= {s.optimizer.name for s in specs}
     assert some(lambda s: s.schedule.warmup_epochs > 0)
-    assert some(lambda s: s.regularization.l1 > 0) and some(lambda s: s.regularization.weight_decay > 0)
+    assert some(lambda s: s.regularization.l1 > 0) and some(lambda s: s.regularization.l2 > 0)
     assert some(lambda s: s.regularization.max_norm is not None)
     assert some(lambda s: s.regularization.early_stopping is not None)
     assert some(lambda s: any(layer.type == "dropout" for layer in layers(s)))

@@ -58,16 +58,16 @@ def test_penalty_is_l1_sum_abs_plus_l2_sum_squares_over_weights_only():
 
 
 def test_l1_makes_weights_sparser():
-    plain, sparse = fit({}), fit({"l1": 0.003})
+    plain, sparse = fit({}), fit({"l1": 0.01})
     assert (sparse.abs() < 1e-2).sum() > 3 * max(1, (plain.abs() < 1e-2).sum())
 
 
 def test_l2_shrinks_the_weight_norm():
-    assert fit({"l2": 0.01}).norm() < 0.8 * fit({}).norm()
+    assert fit({"l2": 0.03}).norm() < 0.7 * fit({}).norm()
 
 
 def test_decoupled_weight_decay_shrinks_the_weight_norm():
-    assert fit({"weight_decay": 0.1}).norm() < 0.8 * fit({}).norm()
+    assert fit({"weight_decay": 0.1}).norm() < 0.7 * fit({}).norm()
 
 
 def test_decoupled_weight_decay_is_w_minus_lr_wd_w():

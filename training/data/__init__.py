@@ -10,9 +10,9 @@ data for something it cannot do.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
 
 import torch
 
@@ -34,9 +34,9 @@ class DataBundle:
     x_test: torch.Tensor
     y_test: torch.Tensor
     # raw 2-D coordinates of each split, for drawing (2-D and 1-D datasets only)
-    points: Optional[dict] = None
+    points: dict | None = None
     # maps raw 2-D points (M, 2) to the model's normalized input (M, d); boundary grids
-    featurize: Optional[Callable[[torch.Tensor], torch.Tensor]] = None
+    featurize: Callable[[torch.Tensor], torch.Tensor] | None = None
     # what was done to the data: flipped label indices, normalization statistics ...
     info: dict = field(default_factory=dict)
     kind: str = "vector"  # "2d" | "1d" | "image" | "vector"
@@ -45,13 +45,13 @@ class DataBundle:
     def out_dim(self) -> int:
         return self.n_classes if self.task == "classification" else 1
 
-    def to(self, device: torch.device) -> "DataBundle":
+    def to(self, device: torch.device) -> DataBundle:
         for name in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
             setattr(self, name, getattr(self, name).to(device))
         return self
 
 
-def load(spec, upload_root: Optional[Path] = None) -> DataBundle:
+def load(spec, upload_root: Path | None = None) -> DataBundle:
     """Build the bundle for ``spec`` (a :class:`training.spec.Spec`), deterministically."""
     raw = generate(spec.data, spec.seed, upload_root)
     return prepare(raw, spec.data, spec.seed)
@@ -71,7 +71,7 @@ _FIXED = {  # dataset -> (task, n_classes, input_shape, kind); None: depends on 
 }
 
 
-def describe(data_spec, upload_root: Optional[Path] = None) -> dict:
+def describe(data_spec, upload_root: Path | None = None) -> dict:
     """``{task, n_classes, input_shape, kind}`` of a ``data`` spec, without generating data.
 
     For an upload this reads only the stored metadata; a missing upload raises
@@ -95,7 +95,7 @@ def describe(data_spec, upload_root: Optional[Path] = None) -> dict:
     return {"task": task, "n_classes": n_classes, "input_shape": shape, "kind": kind}
 
 
-def check(spec, upload_root: Optional[Path] = None) -> dict:
+def check(spec, upload_root: Path | None = None) -> dict:
     """Raise :class:`SpecError` if the spec asks the data for the impossible; else describe it.
 
     :func:`training.spec.validate` already checks what it can know from the names of the
@@ -118,8 +118,12 @@ def check(spec, upload_root: Optional[Path] = None) -> dict:
             add("/data/imbalance", f"class imbalance applies to classification only; {name} is a regression task")
         if spec.loss in ("cross_entropy", "bce"):
             add("/loss", f"{spec.loss} needs a classification task; {name} is a regression task")
+        if spec.regularization.label_smoothing:
+            add("/regularization/label_smoothing", f"label smoothing needs a classification task; "
+                f"{name} is a regression task")
     if info["kind"] != "2d" and d.features != ["x1", "x2"]:
-        add("/data/features", f"feature crosses need 2-D inputs; {name} has inputs of shape {list(info['input_shape'])}")
+        add("/data/features", f"feature crosses need 2-D inputs; {name} has inputs of shape "
+            f"{list(info['input_shape'])}")
     for i, aug in enumerate(spec.augment):
         if aug.type in IMAGE_AUGMENTS and info["kind"] != "image":
             add(f"/augment/{i}/type", f"{aug.type} needs images of shape (C, H, W); "

@@ -14,7 +14,7 @@ take explicit per-sample parameters; the ops draw those parameters and call them
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from training.spec import IMAGE_AUGMENTS, SpecError
 
 Op = Callable[..., tuple[torch.Tensor, torch.Tensor]]
+Augmenter = Callable[[torch.Tensor, torch.Tensor, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
 AUGMENTS: dict[str, Op] = {}
 
 
@@ -244,8 +245,7 @@ def _cutmix(item, x, y, g, n_classes):
 # ---------------------------------------------------------------- building
 
 
-def build_augmenter(items, bundle) -> Optional[Callable[[torch.Tensor, torch.Tensor, torch.Generator],
-                                                        tuple[torch.Tensor, torch.Tensor]]]:
+def build_augmenter(items, bundle) -> Augmenter | None:
     """One function applying ``items`` (the spec's augment list) in order, or None if empty.
 
     Raises :class:`SpecError` when an item cannot apply to this data (image ops on

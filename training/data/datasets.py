@@ -19,9 +19,9 @@ What ``data.noise`` means, per dataset:
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
 
 import numpy as np
 
@@ -33,7 +33,7 @@ class RawData:
     task: str  # "classification" | "regression"
     n_classes: int  # 0 for regression
     kind: str  # "2d" | "1d" | "image" | "vector"
-    feature_names: Optional[list[str]] = None
+    feature_names: list[str] | None = None
     info: dict = field(default_factory=dict)  # copied into the bundle's info (e.g. poly1d's true curve)
 
 
@@ -124,7 +124,7 @@ def moons(d, rng: np.random.Generator) -> RawData:
 
 
 def _regression(x: np.ndarray, clean: np.ndarray, d, rng: np.random.Generator, kind: str,
-                signal_std: Optional[float] = None, **info) -> RawData:
+                signal_std: float | None = None, **info) -> RawData:
     """Add target noise with std ``noise * std(clean target)`` (a noise-to-signal ratio)."""
     std = float(clean.std()) if signal_std is None else signal_std
     y = clean + (rng.normal(0, d.noise * std, clean.shape) if d.noise else 0)
@@ -205,7 +205,7 @@ def digits(d, rng: np.random.Generator) -> RawData:
     return RawData(x.astype(np.float32), target[idx].copy(), "classification", 10, "image")
 
 
-def generate(d, seed: int, upload_root: Optional[Path] = None) -> RawData:
+def generate(d, seed: int, upload_root: Path | None = None) -> RawData:
     rng = np.random.default_rng([seed, 1])
     fn = DATASETS.get(d.dataset)
     if fn is None:
@@ -216,5 +216,5 @@ def generate(d, seed: int, upload_root: Optional[Path] = None) -> RawData:
 
 
 # generators that live in modules of their own register themselves on import
-from training.data import mnist1d as _mnist1d  # noqa: E402,F401
-from training.data import uploads as _uploads  # noqa: E402,F401
+from training.data import mnist1d as _mnist1d  # noqa: F401
+from training.data import uploads as _uploads  # noqa: F401

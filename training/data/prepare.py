@@ -35,8 +35,8 @@ def cross(points, names: list[str]):
 
 def split_indices(n: int, split, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     perm = rng.permutation(n)
-    n_train = max(1, int(round(split.train * n)))
-    n_val = int(round(split.val * n))
+    n_train = max(1, round(split.train * n))
+    n_val = round(split.val * n)
     n_val = min(n_val, n - n_train)
     return perm[:n_train], perm[n_train:n_train + n_val], perm[n_train + n_val:]
 
@@ -48,14 +48,14 @@ def imbalance(tr: np.ndarray, y: np.ndarray, fraction: float, rng: np.random.Gen
         if c == 0:
             continue
         members = tr[y[tr] == c]
-        k = max(1, int(round(fraction * len(members))))
+        k = max(1, round(fraction * len(members)))
         keep.append(rng.choice(members, size=k, replace=False))
     return np.sort(np.concatenate(keep)).astype(np.int64)
 
 
 def flip_labels(y: np.ndarray, fraction: float, n_classes: int, rng: np.random.Generator) -> np.ndarray:
     """Flip exactly ``round(fraction * len(y))`` labels, each to a *different* class."""
-    k = int(round(fraction * len(y)))
+    k = round(fraction * len(y))
     idx = rng.choice(len(y), size=k, replace=False)
     shift = rng.integers(1, n_classes, size=k)
     y[idx] = (y[idx] + shift) % n_classes

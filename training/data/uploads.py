@@ -16,7 +16,6 @@ import re
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Optional
 
 import numpy as np
 
@@ -45,7 +44,7 @@ def _mb(n: int) -> str:
 # ---------------------------------------------------------------- parsing
 
 
-def parse(filename: str, content: bytes, limits: Optional[Limits] = None) -> tuple[np.ndarray, np.ndarray, dict]:
+def parse(filename: str, content: bytes, limits: Limits | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
     """Check an uploaded file and return ``(x, y, meta)`` in canonical form.
 
     ``x`` is float32 of shape (N, D) or (N, C, H, W); ``y`` is int64 class ids 0..K-1
@@ -89,7 +88,7 @@ def _is_number(cell: str) -> bool:
     return True
 
 
-def _parse_csv(content: bytes, limits: Limits) -> tuple[np.ndarray, np.ndarray, Optional[list[str]]]:
+def _parse_csv(content: bytes, limits: Limits) -> tuple[np.ndarray, np.ndarray, list[str] | None]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -104,7 +103,7 @@ def _parse_csv(content: bytes, limits: Limits) -> tuple[np.ndarray, np.ndarray, 
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     rows: list[list[str]] = []
     lines: list[int] = []
-    header: Optional[list[str]] = None
+    header: list[str] | None = None
     try:
         for cells in reader:
             if not any(c.strip() for c in cells):
@@ -148,6 +147,9 @@ def _parse_csv(content: bytes, limits: Limits) -> tuple[np.ndarray, np.ndarray, 
     return data[:, :-1], data[:, -1], names
 
 
+UNPACK_FACTOR = 16  # an NPZ may unpack to this many times the upload limit (a zip bomb guard)
+
+
 def _npy_header(zf: zipfile.ZipFile, member: str, key: str) -> tuple[tuple, np.dtype]:
     """Shape and dtype of one array, read without loading (and without unpickling) it."""
     fmt = np.lib.format
@@ -183,8 +185,12 @@ def _parse_npz(content: bytes, limits: Limits) -> tuple[np.ndarray, np.ndarray, 
     if xkey is None or ykey is None:
         held = ", ".join(repr(k) for k in sorted(members)) or "no arrays"
         raise UploadError(f"the NPZ file must hold arrays named 'x' (or 'X') and 'y'; it holds {held}")
-    xshape, _ = _npy_header(zf, members[xkey], xkey)
-    yshape, _ = _npy_header(zf, members[ykey], ykey)
+    xshape, xdtype = _npy_header(zf, members[xkey], xkey)
+    yshape, ydtype = _npy_header(zf, members[ykey], ykey)
+    unpacked = int(np.prod(xshape)) * xdtype.itemsize + int(np.prod(yshape)) * ydtype.itemsize
+    if unpacked > UNPACK_FACTOR * limits.max_upload_bytes:
+        raise UploadError(f"the arrays take {_mb(unpacked)} unpacked; at most "
+                          f"{_mb(UNPACK_FACTOR * limits.max_upload_bytes)} are allowed (store images as uint8)")
     if len(xshape) not in (2, 3, 4):
         raise UploadError(f"x must have shape (N, D), (N, H, W) or (N, C, H, W); got {tuple(xshape)}")
     if len(yshape) not in (1, 2) or (len(yshape) == 2 and yshape[1] != 1):
@@ -232,7 +238,7 @@ def _finish(x: np.ndarray, y: np.ndarray, limits: Limits) -> dict:
     else:
         kind = "vector"
     return {"task": task, "n_classes": n_classes, "classes": classes, "input_shape": list(shape),
-            "kind": kind, "n_samples": int(len(y)), "_y": y_out}
+            "kind": kind, "n_samples": len(y), "_y": y_out}
 
 
 # ---------------------------------------------------------------- storage
@@ -259,7 +265,7 @@ def save(upload_root: Path, upload_id: str, x: np.ndarray, y: np.ndarray, meta: 
     return path
 
 
-def _stored(upload_root: Optional[Path], upload_id: Optional[str]) -> Path:
+def _stored(upload_root: Path | None, upload_id: str | None) -> Path:
     """The stored file of an upload, or a SpecError pointing at data.upload_id."""
     def fail(message: str) -> SpecError:
         return SpecError([{"path": "/data/upload_id", "message": message}])
@@ -277,20 +283,20 @@ def _stored(upload_root: Optional[Path], upload_id: Optional[str]) -> Path:
     return path
 
 
-def read_meta(upload_root: Optional[Path], upload_id: Optional[str]) -> dict:
+def read_meta(upload_root: Path | None, upload_id: str | None) -> dict:
     """The stored description of an upload, read without loading its arrays."""
     with np.load(_stored(upload_root, upload_id), allow_pickle=False) as npz:
         return json.loads(str(npz["meta"]))
 
 
-def read(upload_root: Optional[Path], upload_id: Optional[str]) -> tuple[np.ndarray, np.ndarray, dict]:
+def read(upload_root: Path | None, upload_id: str | None) -> tuple[np.ndarray, np.ndarray, dict]:
     with np.load(_stored(upload_root, upload_id), allow_pickle=False) as npz:
         meta = json.loads(str(npz["meta"]))
         return npz["x"], npz["y"], meta
 
 
 @register("upload")
-def upload(d, rng: np.random.Generator, upload_root: Optional[Path] = None) -> RawData:
+def upload(d, rng: np.random.Generator, upload_root: Path | None = None) -> RawData:
     """The whole uploaded file (``n_samples`` and ``noise`` do not apply to it)."""
     x, y, meta = read(upload_root, d.upload_id)
     y = y.astype(np.int64) if meta["task"] == "classification" else y.astype(np.float32)

@@ -18,10 +18,13 @@ def _dense(units: int, activation: str = "relu", n: int = 1) -> list[dict]:
     return [{"type": "dense", "units": units, "activation": activation} for _ in range(n)]
 
 
-# noisy moons with few points: easy to underfit with a tiny net, easy to overfit with a big one
-_NOISY_MOONS = {"dataset": "moons", "n_samples": 200, "noise": 0.35}
+# noisy moons with few points (75 to train on): easy to underfit with a tiny net, easy to
+# overfit with a big one
+_HALF = {"train": 0.5, "val": 0.25, "test": 0.25}
+_NOISY_MOONS = {"dataset": "moons", "n_samples": 150, "noise": 0.4, "split": _HALF}
 _BIG_MLP = _dense(128, "relu", 3)
-_OVERFIT_TRAINING = {"epochs": 150, "batch_size": 16}
+_OVERFIT_TRAINING = {"epochs": 200, "batch_size": 16}
+_BIG_ADAM = {"name": "adam", "lr": 0.01}
 _DEEP = 8  # hidden layers in the vanishing-gradient pair
 _DIGITS = {"dataset": "digits", "n_samples": 600, "noise": 0.0}
 _SMALL_CNN = [
@@ -49,12 +52,11 @@ PRESETS: list[dict] = [
          "optimizer": {"name": "adam", "lr": 0.02}, "training": {"epochs": 80, "batch_size": 16}},
     ),
     _preset(
-        "overfit-huge-mlp", "Overfitting: a network too big for 140 points",
+        "overfit-huge-mlp", "Overfitting: a network too big for 75 points",
         "Three layers of 128 units memorize the noise: the boundary wraps around single points, "
         "training loss keeps falling while validation loss turns up. That gap is overfitting (high variance).",
         {"data": _NOISY_MOONS, "model": {"layers": _BIG_MLP},
-         "optimizer": {"name": "adam", "lr": 0.003}, "training": _OVERFIT_TRAINING,
-         "monitor": {"boundary_every": 2}},
+         "optimizer": _BIG_ADAM, "training": _OVERFIT_TRAINING, "monitor": {"boundary_every": 4}},
     ),
     # -- gradients and initialization ---------------------------------------------------------
     _preset(
@@ -80,7 +82,7 @@ PRESETS: list[dict] = [
         "Try leaky_relu, or a lower learning rate.",
         {"data": {"dataset": "spiral", "n_samples": 400, "noise": 0.1},
          "model": {"layers": _dense(32, "relu", 3)},
-         "optimizer": {"name": "sgd", "lr": 0.8}, "training": {"epochs": 40}},
+         "optimizer": {"name": "sgd", "lr": 2.0}, "training": {"epochs": 40}},
     ),
     _preset(
         "init-zeros-symmetry", "Zero initialization: no symmetry breaking",
@@ -95,7 +97,7 @@ PRESETS: list[dict] = [
         "init-xavier-vs-he", "Xavier vs He initialization on a deep tanh network",
         "Xavier (Glorot) keeps the activation variance steady for tanh; He doubles it, which suits "
         "ReLU. Watch the activation std per layer, then switch the init and compare.",
-        {"data": {"dataset": "spiral", "n_samples": 400}, "model": {"layers": _dense(32, "tanh", 6),
+        {"data": {"dataset": "circle"}, "model": {"layers": _dense(32, "tanh", 6),
                                                                      "init": {"weights": "xavier_normal", "bias": "zeros"}},
          "optimizer": {"name": "sgd", "lr": 0.05}, "training": {"epochs": 40}},
     ),
@@ -124,10 +126,11 @@ PRESETS: list[dict] = [
     # -- learning rate -------------------------------------------------------------------------
     _preset(
         "lr-too-high", "A learning rate too high: divergence",
-        "Each step overshoots the minimum by more than it started from, so the loss grows until "
-        "it is no longer a number and the run stops as diverged.",
-        {"data": {"dataset": "moons"}, "model": {"layers": _dense(16, "relu", 2)},
-         "optimizer": {"name": "sgd", "lr": 50.0}, "training": {"epochs": 20}},
+        "On a regression (mean squared error) each step overshoots the minimum by more than it "
+        "started from, so the loss grows geometrically until it is no longer a number and the run "
+        "stops as diverged. Lower the learning rate to 0.05 and it trains.",
+        {"data": {"dataset": "plane"}, "model": {"layers": _dense(16, "relu", 2)},
+         "optimizer": {"name": "sgd", "lr": 5.0}, "training": {"epochs": 20}},
     ),
     _preset(
         "lr-range-test", "LR range test: find a good learning rate",
@@ -155,20 +158,20 @@ PRESETS: list[dict] = [
     ),
     # -- regularization ------------------------------------------------------------------------
     _preset(
-        "l2-weight-decay", "L2 / weight decay against overfitting",
-        "The overfitting network again, now with decoupled weight decay pulling every weight towards "
-        "zero: a smoother boundary and a smaller train/val gap. Try l2 or l1 instead (l1 makes weights sparse).",
+        "l2-weight-decay", "L2 penalty / weight decay against overfitting",
+        "The overfitting network again, now with an L2 penalty pulling every weight towards zero: a "
+        "smoother boundary and a much smaller train/val gap. Try decoupled weight_decay (about 1.0 here) instead.",
         {"data": _NOISY_MOONS, "model": {"layers": _BIG_MLP},
-         "optimizer": {"name": "adam", "lr": 0.003}, "regularization": {"weight_decay": 0.05},
-         "training": _OVERFIT_TRAINING, "monitor": {"boundary_every": 2}},
+         "optimizer": _BIG_ADAM, "regularization": {"l2": 0.01},
+         "training": _OVERFIT_TRAINING, "monitor": {"boundary_every": 4}},
     ),
     _preset(
         "l1-max-norm", "L1 penalty and max-norm",
         "The L1 penalty drives many weights exactly to zero (a sparse network); max-norm caps the "
         "norm of each unit's incoming weights. Both shrink the capacity the big network uses.",
         {"data": _NOISY_MOONS, "model": {"layers": _BIG_MLP},
-         "optimizer": {"name": "adam", "lr": 0.003}, "regularization": {"l1": 0.0005, "max_norm": 2.0},
-         "training": _OVERFIT_TRAINING, "monitor": {"boundary_every": 2}},
+         "optimizer": _BIG_ADAM, "regularization": {"l1": 0.001, "max_norm": 1.0},
+         "training": _OVERFIT_TRAINING, "monitor": {"boundary_every": 4}},
     ),
     _preset(
         "dropout", "Dropout",
@@ -177,7 +180,7 @@ PRESETS: list[dict] = [
         {"data": _NOISY_MOONS,
          "model": {"layers": [*_dense(128), {"type": "dropout", "p": 0.5}, *_dense(128),
                               {"type": "dropout", "p": 0.5}, *_dense(128), {"type": "dropout", "p": 0.5}]},
-         "optimizer": {"name": "adam", "lr": 0.003}, "training": _OVERFIT_TRAINING, "monitor": {"boundary_every": 2}},
+         "optimizer": _BIG_ADAM, "training": _OVERFIT_TRAINING, "monitor": {"boundary_every": 4}},
     ),
     _preset(
         "batchnorm", "Batch normalization",
@@ -191,11 +194,11 @@ PRESETS: list[dict] = [
     ),
     _preset(
         "early-stopping", "Early stopping",
-        "Stop when validation loss has not improved for 15 epochs and keep the best weights: the "
+        "Stop when validation loss has not improved for 25 epochs and keep the best weights: the "
         "cheapest regularizer there is. The summary shows the best epoch.",
-        {"data": _NOISY_MOONS, "model": {"layers": _BIG_MLP}, "optimizer": {"name": "adam", "lr": 0.003},
-         "regularization": {"early_stopping": {"metric": "val_loss", "patience": 15, "restore_best": True}},
-         "training": _OVERFIT_TRAINING, "monitor": {"boundary_every": 2}},
+        {"data": _NOISY_MOONS, "model": {"layers": _BIG_MLP}, "optimizer": _BIG_ADAM,
+         "regularization": {"early_stopping": {"metric": "val_loss", "patience": 25, "restore_best": True}},
+         "training": _OVERFIT_TRAINING, "monitor": {"boundary_every": 4}},
     ),
     _preset(
         "augment-digits", "Data augmentation on handwritten digits",
@@ -208,19 +211,19 @@ PRESETS: list[dict] = [
     # -- memorization --------------------------------------------------------------------------
     _preset(
         "label-noise", "Label noise",
-        "A third of the training labels are flipped. A big network first learns the true pattern "
+        "30% of the training labels are flipped. A big network first learns the true pattern "
         "(validation accuracy peaks), then memorizes the wrong labels and validation accuracy falls.",
-        {"data": {"dataset": "moons", "n_samples": 300, "noise": 0.1, "label_noise": 0.3},
-         "model": {"layers": _BIG_MLP}, "optimizer": {"name": "adam", "lr": 0.003},
-         "training": {"epochs": 150, "batch_size": 16}, "monitor": {"boundary_every": 2}},
+        {"data": {"dataset": "moons", "n_samples": 160, "noise": 0.1, "label_noise": 0.3, "split": _HALF},
+         "model": {"layers": _dense(128, "tanh", 3)}, "optimizer": {"name": "adam", "lr": 0.003},
+         "training": {"epochs": 300, "batch_size": 16}, "monitor": {"boundary_every": 5}},
     ),
     _preset(
         "random-labels", "Random labels: memorization",
         "Every label is random, so there is nothing to learn, yet a big enough network drives "
         "training accuracy to 100% while validation stays at chance (Zhang et al. 2017).",
-        {"data": {"dataset": "gauss", "n_samples": 200, "random_labels": True},
-         "model": {"layers": _dense(256, "relu", 3)}, "optimizer": {"name": "adam", "lr": 0.003},
-         "training": {"epochs": 200, "batch_size": 16}, "monitor": {"boundary_every": 4}},
+        {"data": {"dataset": "gauss", "n_samples": 120, "random_labels": True, "split": _HALF},
+         "model": {"layers": _dense(128, "tanh", 3)}, "optimizer": {"name": "adam", "lr": 0.003},
+         "training": {"epochs": 300, "batch_size": 16}, "monitor": {"boundary_every": 5}},
     ),
     _preset(
         "double-descent", "Double descent on a noisy polynomial",

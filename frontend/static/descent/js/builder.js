@@ -120,8 +120,18 @@ export class Builder {
     if (k === "monitor.landscape.resolution_y") return (this.get(["monitor", "landscape", "mode"]) || "2d") === "2d";
     if (k === "monitor.diagnostics_every") return this.get(["monitor", "diagnostics"]) !== false;
     if (k.startsWith("monitor.boundary_")) return this.get(["monitor", "boundary"]) !== false;
-    if (k === "training.device") return true;
+    if (/(^|\.)init\.(value|std|gain)$/.test(k)) return this.initFieldApplies(path);
     return true;
+  }
+
+  // gain scales xavier/orthogonal, std sets normal/uniform, value is the constant of "constant"
+  initFieldApplies(path) {
+    const base = path.slice(0, -1);
+    const names = [this.get([...base, "weights"]), this.get([...base, "bias"])];
+    const field = path[path.length - 1];
+    if (field === "value") return names.includes("constant");
+    if (field === "std") return names.includes("normal") || names.includes("uniform");
+    return ["xavier_uniform", "xavier_normal", "orthogonal"].includes(names[0]);
   }
 
   // ---- rendering

@@ -6,7 +6,8 @@ const KEY = "descent.projector";
 /** Wire the projector toggle: bigger type everywhere, remembered per browser. */
 export function initProjector(button) {
   const apply = (on) => {
-    document.body.classList.toggle("projector", on);
+    // on <html>: rem units follow the root font size, so one class scales the whole page
+    document.documentElement.classList.toggle("projector", on);
     button?.setAttribute("aria-pressed", String(on));
     setProjector(on);
   };

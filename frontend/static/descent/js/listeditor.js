@@ -5,6 +5,8 @@ import { h } from "./dom.js";
 import { objectFields } from "./fields.js";
 import { pointer } from "./schema.js";
 
+const WEIGHTED = new Set(["dense", "conv2d"]);
+
 /**
  * @param ctx      builder context (get/set/schema/…)
  * @param path     path of the array in the spec, e.g. ["model", "layers"]
@@ -38,7 +40,8 @@ export function listEditor(ctx, path, types, opts) {
           h("button", { type: "button", class: "icon danger", title: "remove", "aria-label": `remove ${opts.noun}`,
             onclick: () => { const a = [...items]; a.splice(i, 1); ctx.set(path, a, true); } }, "✕"))),
       fields.length ? h("div", { class: "fields" }, fields) : null);
-    if (opts.initSchema && schema?.properties?.init) card.append(initOverride(ctx, p, opts.initSchema));
+    // Only layers with weights of their own can be initialized differently.
+    if (opts.initSchema && WEIGHTED.has(item.type)) card.append(initOverride(ctx, p, opts.initSchema));
     if (item.type === "residual") {
       card.append(h("div", { class: "nested" }, h("div", { class: "nested-title" }, "inside the block (output + input)"),
         listEditor(ctx, [...p, "layers"], types, { ...opts, depth: (opts.depth || 0) + 1 })));

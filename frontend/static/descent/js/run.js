@@ -74,7 +74,8 @@ function flash(text) {
 }
 
 function onStatus(status) {
-  if (status === state.status) return;
+  // A replay re-plays old status events; the run's real status does not change.
+  if (state.replaying || status === state.status) return;
   state.status = status;
   if (state.run) renderActions();
 }
@@ -83,6 +84,7 @@ async function toggleReplay(speed) {
   if (state.replay) { state.replay.stop(); return; }
   const events = await fetchAllEvents(runId);
   state.view.reset(state.run.spec);
+  state.replaying = true; // set before the first frame plays its old status events
   state.replay = replay(events, (ev) => state.view.handle(ev), {
     speed, onProgress: (p) => { $("replay-progress").value = p; },
   });
@@ -90,6 +92,7 @@ async function toggleReplay(speed) {
   renderActions();
   await state.replay.done;
   state.replay = null;
+  state.replaying = false;
   $("replay-progress").hidden = true;
   renderActions();
 }
@@ -116,7 +119,7 @@ async function main() {
   renderHeader();
   if (state.run.error) state.view.on_status({ status: state.run.status, message: state.run.error });
   state.socket = connectRunSocket(state.run.ws || `/ws/runs/${runId}/`, {
-    onEvent: (ev) => { if (!state.replay) state.view.handle(ev); },
+    onEvent: (ev) => { if (!state.replaying) state.view.handle(ev); },
     onState: (s) => { $("conn").textContent = s === "open" ? "● live" : s === "closed" ? "" : `${s}…`; },
   });
   document.body.dataset.ready = "1";

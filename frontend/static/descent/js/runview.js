@@ -40,6 +40,8 @@ export class RunView {
     this.dataset = null;
     this.lastStep = null;
     this.epochs = 0;
+    this.firstEpoch = undefined;
+    this.loss = this.acc = this.lr = null; // charts of a previous run live in the old grid
     this.root.replaceChildren();
     this.head = h("div", { class: "run-head" });
     this.alert = h("div", { class: "alert", hidden: true, role: "alert" });

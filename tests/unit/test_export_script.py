@@ -1,0 +1,161 @@
+"""The exported script is standalone and reproduces the engine's losses."""
+
+import ast
+import importlib.util
+import re
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from training.data import load
+from training.export import export_script
+from training.loop import ListSink, train
+from training.model import build_model
+from training.optim import LRSchedule
+from training.spec import validate
+
+QUIET = {"monitor": {"diagnostics": False, "boundary": False}}
+
+DENSE_ADAM = {"seed": 3, "data": {"dataset": "moons", "n_samples": 200},
+              "model": {"layers": [{"type": "dense", "units": 16, "activation": "tanh"},
+                                   {"type": "dense", "units": 8, "activation": "elu"}]},
+              "optimizer": {"name": "adam", "lr": 0.02}, "training": {"epochs": 3, "batch_size": 16}}
+SCHEDULE_DROPOUT_L2 = {"seed": 5, "data": {"dataset": "spiral", "n_samples": 240, "n_classes": 3},
+                       "model": {"layers": [{"type": "dense", "units": 32},
+                                            {"type": "dropout", "p": 0.3},
+                                            {"type": "dense", "units": 16, "activation": "leaky_relu"},
+                                            {"type": "dropout", "p": 0.2, "variant": "gaussian"}],
+                                 "init": {"weights": "xavier_uniform", "bias": "zeros"}},
+                       "optimizer": {"name": "nesterov", "lr": 0.05},
+                       "schedule": {"name": "cosine", "warmup_epochs": 1, "min_lr": 0.001},
+                       "regularization": {"l2": 0.001, "l1": 0.0005, "label_smoothing": 0.1, "max_norm": 3.0,
+                                          "grad_clip_norm": 1.0, "weight_decay": 0.01},
+                       "training": {"epochs": 5, "batch_size": 32}}
+CONV_RESIDUAL = {"seed": 1, "data": {"dataset": "digits", "n_samples": 300},
+                 "model": {"layers": [{"type": "conv2d", "filters": 4, "kernel": 3},
+                                      {"type": "batchnorm"},
+                                      {"type": "maxpool2d", "kernel": 2},
+                                      {"type": "residual", "layers": [
+                                          {"type": "conv2d", "filters": 6, "kernel": 2, "stride": 2,
+                                           "activation": "prelu", "init": {"weights": "orthogonal"}},
+                                          {"type": "groupnorm", "groups": 3}]},
+                                      {"type": "layernorm"},
+                                      {"type": "dropout", "p": 0.2},
+                                      {"type": "dense", "units": 10, "activation": "gelu"}]},
+                 "optimizer": {"name": "rmsprop", "lr": 0.003},
+                 "schedule": {"name": "step", "step_size": 1, "gamma": 0.5},
+                 "training": {"epochs": 3, "batch_size": 32}}
+REGRESSION = {"data": {"dataset": "plane", "n_samples": 150, "noise": 0.5}, "loss": "huber",
+              "optimizer": {"name": "adamw", "lr": 0.3},  # noisy enough to hit the plateau and stop
+              "schedule": {"name": "plateau", "patience": 0},
+              "regularization": {"early_stopping": {"patience": 2}, "grad_clip_value": 0.5},
+              "training": {"epochs": 12, "batch_size": 16}}
+
+
+def engine_losses(doc):
+    sink = ListSink()
+    assert train(validate({**doc, **QUIET}), sink) == "succeeded"
+    return [(e["train_loss"], e["val_loss"]) for e in sink.of("epoch")]
+
+
+def printed_losses(out):
+    return [(float(a), float(b)) for a, b in re.findall(r"train_loss (\S+) .*val_loss (\S+)", out)]
+
+
+def write(tmp_path, doc, name):
+    path = tmp_path / f"{name}.py"
+    path.write_text(export_script(doc))
+    return path
+
+
+def load_module(path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_script_imports_only_torch_and_the_standard_library(tmp_path):
+    source = export_script(CONV_RESIDUAL)
+    roots = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            roots |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            roots.add(node.module.split(".")[0])
+    assert roots <= {"torch", "argparse", "base64", "math", "zlib", "collections"}
+    assert "pickle" not in source and "training" not in roots
+    assert '("conv1", nn.Conv2d(1, 4, kernel_size=3, stride=1, padding=1)),' in source  # readable model code
+
+
+def test_subprocess_run_reproduces_the_engines_losses(tmp_path):
+    """Dense + Adam; dropout (both variants) + cosine warm-up + L1/L2 and friends; a conv/residual net."""
+    cases = [DENSE_ADAM, SCHEDULE_DROPOUT_L2, CONV_RESIDUAL]
+    procs = [subprocess.Popen([sys.executable, str(write(tmp_path, doc, f"case{i}")), "--epochs", "3"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+             for i, doc in enumerate(cases)]
+    expected = [engine_losses(doc)[:3] for doc in cases]
+    for proc, want in zip(procs, expected):
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        got = printed_losses(out)
+        assert len(got) == 3
+        for (a, b), (c, d) in zip(got, want):
+            assert abs(a - c) < 1e-5 and abs(b - d) < 1e-5, (got, want)
+
+
+def test_regression_with_plateau_and_early_stopping_reproduces(tmp_path, capsys, monkeypatch):
+    module = load_module(write(tmp_path, REGRESSION, "regression"))
+    monkeypatch.setattr(sys, "argv", ["regression.py"])
+    module.main()
+    out = capsys.readouterr().out
+    sink = ListSink()
+    train(validate({**REGRESSION, **QUIET}), sink)
+    epochs, status = sink.of("epoch"), sink.of("status")[-1]
+    assert len({e["lr"] for e in epochs}) > 1 and status["message"].startswith("early stopping")  # both happen
+    assert status["message"] in out
+    got, want = printed_losses(out), [(e["train_loss"], e["val_loss"]) for e in epochs]
+    assert len(got) == len(want)
+    assert [v for row in got for v in row] == pytest.approx([v for row in want for v in row], abs=1e-5)
+
+
+def test_model_weights_and_outputs_are_identical(tmp_path):
+    module = load_module(write(tmp_path, CONV_RESIDUAL, "conv"))
+    spec = validate(CONV_RESIDUAL)
+    torch.manual_seed(spec.seed)
+    net = build_model(spec, (1, 8, 8), 10)
+    torch.manual_seed(spec.seed)
+    model = module.build_model()
+    ours = [p.detach() for p in net.parameters()]
+    theirs = [p.detach() for p in model.parameters()]
+    assert len(ours) == len(theirs) and all(torch.equal(a, b) for a, b in zip(ours, theirs))
+    net.eval(), model.eval()
+    x = module.X_TEST
+    assert torch.equal(net(x), model(x))
+
+
+@pytest.mark.parametrize("schedule", [
+    {"name": "constant", "warmup_epochs": 2}, {"name": "step", "step_size": 3, "gamma": 0.7},
+    {"name": "multistep", "milestones": [2, 5]}, {"name": "exponential", "min_lr": 0.001},
+    {"name": "cosine", "warmup_epochs": 1.5}, {"name": "cyclic", "step_size": 2, "max_lr": 0.1},
+    {"name": "onecycle", "min_lr": 1e-5, "warmup_epochs": 1},
+])
+def test_script_schedule_matches_the_engines(tmp_path, schedule):
+    doc = {"data": {"n_samples": 100}, "schedule": schedule, "training": {"epochs": 8, "batch_size": 20}}
+    module = load_module(write(tmp_path, doc, "sched"))
+    spec = validate(doc)
+    spe = 4  # 70 training samples in batches of 20
+    ours = LRSchedule(spec.schedule, spec.optimizer.lr, spe, 8)
+    theirs = module.Schedule(spe)
+    assert [ours.lr_at(k) for k in range(32)] == [theirs.lr_at(k) for k in range(32)]
+
+
+def test_the_run_data_bundle_is_embedded(tmp_path):
+    spec = validate(DENSE_ADAM)
+    bundle = load(spec)
+    path = tmp_path / "bundle.py"
+    path.write_text(export_script(spec, bundle))
+    module = load_module(path)
+    assert torch.equal(module.X_TRAIN, bundle.x_train) and torch.equal(module.Y_VAL, bundle.y_val)
