@@ -22,8 +22,8 @@ from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
 from training.data import load  # noqa: E402
 from training.data.augment import build_augmenter  # noqa: E402
-from training.losses import build_loss  # noqa: E402
 from training.loop import train  # noqa: E402
+from training.losses import build_loss  # noqa: E402
 from training.model import build_model  # noqa: E402
 from training.optim import build_optimizer  # noqa: E402
 from training.spec import validate  # noqa: E402

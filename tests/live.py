@@ -63,10 +63,10 @@ class LiveApp:
         raise TimeoutError("the Celery worker did not answer a ping")
 
     def stop(self) -> None:
+        # web first, then the worker, Redis last: nobody is left talking to a dead broker
         for p in reversed(self.procs):
             if p.poll() is None:
                 p.terminate()
-        for p in reversed(self.procs):
             try:
                 p.wait(10)
             except subprocess.TimeoutExpired:

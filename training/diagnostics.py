@@ -62,21 +62,20 @@ def probes(net: nn.Module) -> list[tuple[nn.Module, nn.Module, str | None]]:
     return sorted(out, key=lambda t: order[id(t[0])])
 
 
-def _act_stats(a: torch.Tensor, act: str | None) -> torch.Tensor:
-    """[mean, std, dead_frac, saturated_frac] as one tensor (NaN where not applicable)."""
-    nan = a.new_tensor(float("nan"))
+def _act_stats(a: torch.Tensor, act: str | None, nan: torch.Tensor) -> torch.Tensor:
+    """[mean, std, dead_frac, saturated_frac] as one tensor (``nan`` where not applicable)."""
     a = a.float()
     dead = sat = nan
     if act == "relu":
         # a unit is a feature (dense) or a channel (conv): max over samples and positions
-        per_unit = a.transpose(0, 1).reshape(a.shape[1], -1) if a.dim() > 2 else a.T
-        dead = (per_unit.amax(1) <= 0).float().mean()
+        dims = [0, *range(2, a.dim())]
+        dead = (a.amax(dims) <= 0).float().mean()
     elif act == "tanh":
         sat = (a.abs() > SATURATION).float().mean()
     elif act == "sigmoid":
-        sat = ((2 * a - 1).abs() > SATURATION).float().mean()
-    std = a.std() if a.numel() > 1 else nan
-    return torch.stack([a.mean(), std, dead, sat])
+        sat = ((a - 0.5).abs() > SATURATION / 2).float().mean()  # |2a - 1| > 0.97
+    std, mean = torch.std_mean(a) if a.numel() > 1 else (nan, a.mean())
+    return torch.stack([mean, std, dead, sat])
 
 
 def _clean(v: float) -> float | None:
@@ -87,42 +86,54 @@ class Diagnostics:
     def __init__(self, net: nn.Module):
         self.net = net
         self.probes = probes(net)
+        self.modules = list(net.modules())
         self.grads: dict[str, dict] = {}
 
     @torch.no_grad()
     def record_gradients(self, lr: float) -> None:
-        """Gradient statistics of every weight, after ``backward`` and before the optimizer step."""
-        names, rows = [], []
-        for unit, _, _ in self.probes:
-            w = unit.weight_module.weight
-            if w.grad is None:
-                continue
-            g = w.grad
-            ga = g.abs()
-            std_w = w.std() if w.numel() > 1 else w.new_tensor(float("nan"))
-            std_u = (g.std() * abs(lr)) if g.numel() > 1 else w.new_tensor(float("nan"))
-            names.append(unit.name)
-            rows.append(torch.stack([g.norm(), ga.mean(), ga.max(), w.norm(), torch.log10(std_u / std_w)]))
-        if not rows:
+        """Gradient statistics of every weight, after ``backward`` and before the optimizer step.
+
+        Every layer's sums come from one segmented reduction over the concatenated tensors
+        (a handful of kernels however deep the net), in float64 so that the standard
+        deviations taken from sums do not cancel.
+        """
+        units = [u for u, _, _ in self.probes if u.weight_module.weight.grad is not None]
+        if not units:
             return
-        values = torch.stack(rows).float().cpu().tolist()  # one device→host transfer
-        self.grads = {n: {k: _clean(v) for k, v in zip(GRAD_KEYS, row)} for n, row in zip(names, values)}
+        ws = [u.weight_module.weight for u in units]
+        g = torch.cat([w.grad.reshape(-1) for w in ws]).double()
+        w = torch.cat([w.detach().reshape(-1) for w in ws]).double()
+        lengths = torch.tensor([x.numel() for x in ws], device=g.device)
+        ga = g.abs()
+        sums = torch.stack([torch.segment_reduce(t, "sum", lengths=lengths) for t in (g * g, ga, g, w * w, w)]
+                           + [torch.segment_reduce(ga, "max", lengths=lengths)])
+        self.grads = {}
+        for unit, n, (g2, g1, gs, w2, ws_, gmax) in zip(units, lengths.tolist(), sums.T.cpu().tolist()):
+            std_g = math.sqrt(max(0.0, g2 - gs * gs / n) / (n - 1)) if n > 1 else math.nan
+            std_w = math.sqrt(max(0.0, w2 - ws_ * ws_ / n) / (n - 1)) if n > 1 else math.nan
+            ratio = abs(lr) * std_g / std_w if std_w > 0 else math.nan
+            values = (math.sqrt(g2), g1 / n, gmax, math.sqrt(w2), math.log10(ratio) if ratio > 0 else math.nan)
+            self.grads[unit.name] = {k: _clean(v) for k, v in zip(GRAD_KEYS, values)}
 
     @torch.no_grad()
     def collect(self, x: torch.Tensor) -> list[dict]:
         """One eval-mode pass over ``x`` with temporary hooks; a row per weight unit."""
         stats: dict[int, torch.Tensor] = {}
+        nan = torch.full((), math.nan, device=x.device)
         handles = []
         for i, (_, probe, act) in enumerate(self.probes):
             def hook(_m, _inp, out, i=i, act=act):
-                stats[i] = _act_stats(out, act)
+                stats[i] = _act_stats(out, act, nan)
             handles.append(probe.register_forward_hook(hook))
-        was = self.net.training
-        self.net.eval()
+        # eval mode flag by flag: Module.train() recurses and costs more than the forward pass here
+        modes = [m.training for m in self.modules]
+        for m in self.modules:
+            m.training = False
         try:
             self.net(x)
         finally:
-            self.net.train(was)
+            for m, mode in zip(self.modules, modes):
+                m.training = mode
             for h in handles:
                 h.remove()
         keys = sorted(stats)

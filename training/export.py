@@ -16,16 +16,15 @@ with augmentations trains on the same data but in a different order.
 from __future__ import annotations
 
 import base64
-import math
+import json
 import zlib
-from typing import Optional, Union
 
 import torch
 from torch import nn
 
-from training.model import ACTIVATIONS, GaussianDropout, LEAKY_SLOPE, Net, ResidualBlock, Unit, _build
+from training.model import ACTIVATIONS, LEAKY_SLOPE, GaussianDropout, Net, ResidualBlock, Unit, _build
 from training.optim import GAMMA, ONECYCLE_PCT, optimizer_config
-from training.spec import Spec, dump, validate
+from training.spec import Spec, validate
 
 _ACT_CODE = {"sigmoid": "nn.Sigmoid()", "tanh": "nn.Tanh()", "relu": "nn.ReLU()",
              "leaky_relu": f"nn.LeakyReLU({LEAKY_SLOPE})", "prelu": "nn.PReLU()", "elu": "nn.ELU()",
@@ -56,6 +55,34 @@ class Residual(nn.Module):
 
     def forward(self, x):
         return self.body(x) + (x if self.projection is None else self.projection(x))
+'''
+
+
+_ABOUT = """Rebuilds the prepared data (embedded), the network, optimizer, learning-rate schedule,
+regularizers and training loop. Run on the CPU it reproduces the engine's per-epoch
+losses (same seed, same order of random draws).
+"""
+
+_IMPORTS = """import argparse
+import base64
+import math
+import zlib
+from collections import OrderedDict
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+"""
+
+_TENSOR = '''def tensor(lines, dtype, shape):
+    """A tensor embedded as base64 of its zlib-compressed raw bytes."""
+    raw = zlib.decompress(base64.b64decode("".join(lines)))
+    if not raw:
+        return torch.empty(shape, dtype=dtype)
+    return torch.frombuffer(bytearray(raw), dtype=dtype).reshape(shape)
+
+
 '''
 
 
@@ -235,7 +262,7 @@ def _schedule_code(spec: Spec) -> str:
         "    def __init__(self, steps_per_epoch):",
         "        self.spe = steps_per_epoch",
         "        self.total = steps_per_epoch * EPOCHS",
-        "        self.warmup = min(int(round(WARMUP_EPOCHS * self.spe)), max(0, self.total - 1))",
+        "        self.warmup = min(round(WARMUP_EPOCHS * self.spe), max(0, self.total - 1))",
         "        self.scale, self.best, self.bad_epochs = 1.0, None, 0",
         "",
         "    def lr_at(self, step):",
@@ -289,7 +316,7 @@ def _loop_code(spec: Spec, task: str, has_val: bool) -> str:
           f"    optimizer = torch.optim.{cls}(model.parameters(), {opt_args})",
           "    n = len(X_TRAIN)",
           "    bs = min(BATCH_SIZE, n)",
-          "    schedule = Schedule(math.ceil(n / bs))",
+          "    schedule = Schedule(math.ceil(n / bs) - (1 if bs > 1 and n % bs == 1 and n > bs else 0))",
           "    weights = [m.weight for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]  # not biases"]
     if es is not None:
         L += [f"    best, best_epoch, best_state = None, None, None  # early stopping on {es.metric}"]
@@ -298,8 +325,11 @@ def _loop_code(spec: Spec, task: str, has_val: bool) -> str:
           "        # 2. one pass over the training split in a fresh random order",
           "        model.train()",
           "        perm = torch.randperm(n, generator=gen)",
-          "        for i in range(0, n, bs):",
-          "            idx = perm[i:i + bs]",
+          "        edges = list(range(0, n, bs)) + [n]",
+          "        if bs > 1 and len(edges) > 2 and edges[-1] - edges[-2] == 1:",
+          "            del edges[-2]  # a last batch of one joins the one before (batch norm needs two)",
+          "        for start, end in zip(edges, edges[1:]):",
+          "            idx = perm[start:end]",
           "            lr = schedule.lr_at(step)",
           "            for group in optimizer.param_groups:",
           '                group["lr"] = lr',
@@ -361,7 +391,7 @@ def _loop_code(spec: Spec, task: str, has_val: bool) -> str:
 # ---------------------------------------------------------------- the script
 
 
-def export_script(spec: Union[Spec, dict], data=None, upload_root=None) -> str:
+def export_script(spec: Spec | dict, data=None, upload_root=None) -> str:
     """The whole experiment as one standalone Python file (torch and the standard library).
 
     ``data`` is the run's :class:`training.data.DataBundle`; without it the data is
@@ -376,35 +406,26 @@ def export_script(spec: Union[Spec, dict], data=None, upload_root=None) -> str:
     with torch.device("meta"):  # the same modules the engine builds, without memory or RNG
         net, inits = _build(spec, tuple(data.input_shape), data.out_dim)
     model_code, uses = _model_code(net, inits)
-    title = spec.name or f"{spec.data.dataset} experiment"
+    title = (spec.name or f"{spec.data.dataset} experiment").replace("\\", "/").replace('"', "'")
     notes = []
     if spec.augment:
         notes.append("Augmentations (" + ", ".join(a.type for a in spec.augment) + ") are not included, so the "
                      "batch order differs from the engine's run.")
     if spec.mode == "lr_finder":
         notes.append("The spec is an LR range test; this script trains with its settings instead.")
-    import json
-
-    spec_lines = "\n".join("#   " + line for line in json.dumps(dump(spec), indent=1).splitlines())
+    doc = (f"{title}: a Descent experiment as a standalone PyTorch script.\n\n{_ABOUT}\n"
+           f"    python {_filename(spec)} [--epochs N]\n" + "".join(f"\n{n}\n" for n in notes))
+    set_fields = spec.model_dump(mode="json", exclude_defaults=True)
+    spec_lines = "\n".join("#   " + line for line in json.dumps(set_fields, indent=1).splitlines())
+    names = ", ".join(data.feature_names[:8]) + (" ..." if len(data.feature_names) > 8 else "")
     parts = [
-        f'"""{title.replace(chr(34) * 3, "")}: a Descent experiment as a standalone PyTorch script.\n\n'
-        "Rebuilds the prepared data (embedded), the network, optimizer, learning-rate schedule,\n"
-        "regularizers and training loop. Run on the CPU it reproduces the engine's per-epoch\n"
-        "losses (same seed, same order of random draws).\n\n"
-        f"    python {_filename(spec)} [--epochs N]\n"
-        + "".join(f"\n{n}\n" for n in notes) + '"""\n',
-        "import argparse\nimport base64\nimport math\nimport zlib\nfrom collections import OrderedDict\n\n"
-        "import torch\nimport torch.nn.functional as F\nfrom torch import nn\n\n",
-        f"# The spec this was exported from:\n{spec_lines}\n\n",
-        f"SEED = {spec.seed}\nEPOCHS = {spec.training.epochs}\nBATCH_SIZE = {spec.training.batch_size}\n"
-        f"N_CLASSES = {data.n_classes}  # {data.task}\n\n\n",
-        "def tensor(lines, dtype, shape):\n"
-        '    """A tensor embedded as base64 of its zlib-compressed raw bytes."""\n'
-        '    raw = zlib.decompress(base64.b64decode("".join(lines)))\n'
-        "    if not raw:\n        return torch.empty(shape, dtype=dtype)\n"
-        "    return torch.frombuffer(bytearray(raw), dtype=dtype).reshape(shape)\n\n\n",
-        f"# The prepared splits: {', '.join(data.feature_names[:8])}{' ...' if len(data.feature_names) > 8 else ''}"
-        f" (normalization: {spec.data.normalize}, fitted on the training split)\n",
+        f'"""{doc}"""\n',
+        _IMPORTS,
+        f"# The spec this was exported from (fields at their defaults left out):\n{spec_lines}\n\n",
+        (f"SEED = {spec.seed}\nEPOCHS = {spec.training.epochs}\nBATCH_SIZE = {spec.training.batch_size}\n"
+         f"N_CLASSES = {data.n_classes}  # {data.task}\n\n\n"),
+        _TENSOR,
+        f"# The prepared splits: {names} (normalization: {spec.data.normalize}, fitted on the training split)\n",
     ]
     for name in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
         parts.append(_blob(getattr(data, name), name.upper()))
@@ -422,6 +443,6 @@ def _filename(spec: Spec) -> str:
     return f"descent_{base or 'experiment'}.py"
 
 
-def script_filename(spec: Optional[Spec]) -> str:
+def script_filename(spec: Spec | None) -> str:
     """A file name for the download's Content-Disposition."""
     return _filename(spec) if spec is not None else "descent_experiment.py"

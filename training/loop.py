@@ -54,6 +54,15 @@ class Diverged(Exception):
         super().__init__(f"loss became {loss} at step {step}")
 
 
+def batch_edges(n: int, bs: int) -> list[int]:
+    """Batch boundaries; a last batch of one sample joins the one before it, because
+    batch norm cannot normalize a single sample ("Expected more than 1 value per channel")."""
+    edges = list(range(0, n, bs)) + [n]
+    if bs > 1 and len(edges) > 2 and edges[-1] - edges[-2] == 1:
+        del edges[-2]
+    return edges
+
+
 def pick_device(name: str) -> torch.device:
     if name == "cuda" or (name == "auto" and torch.cuda.is_available()):
         if not torch.cuda.is_available():
@@ -131,7 +140,7 @@ class Trainer:
         self.opt = build_optimizer(self.net, spec.optimizer)
         n = len(d.x_train)
         self.bs = min(spec.training.batch_size, n)
-        self.steps_per_epoch = math.ceil(n / self.bs)
+        self.steps_per_epoch = len(batch_edges(n, self.bs)) - 1
         self.sched = LRSchedule(spec.schedule, spec.optimizer.lr, self.steps_per_epoch, spec.training.epochs)
         self.reg = Regularizer(spec.regularization, self.net)
         self.stopper = EarlyStopper(spec.regularization.early_stopping)
@@ -172,8 +181,9 @@ class Trainer:
         """Shuffled index batches over the training split (reshuffled every epoch)."""
         n = len(self.data.x_train)
         perm = torch.randperm(n, generator=self.gen).to(self.device)
-        for i in range(0, n, self.bs):
-            idx = perm[i:i + self.bs]
+        edges = batch_edges(n, self.bs)
+        for start, end in zip(edges, edges[1:]):
+            idx = perm[start:end]
             yield self.data.x_train[idx], self.data.y_train[idx]
 
     def _train_step(self, xb: torch.Tensor, yb: torch.Tensor, epoch: int, record_grads: bool) -> float:

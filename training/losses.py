@@ -8,7 +8,7 @@ the softmax probabilities with the one-hot targets, a lecture classic.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F

@@ -18,7 +18,7 @@ every initializer of :func:`init_plan` is applied in the same order.
 from __future__ import annotations
 
 import math
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 import torch
 from torch import nn
@@ -65,8 +65,8 @@ class GaussianDropout(nn.Module):
 
 
 class Unit(nn.Module):
-    def __init__(self, name: str, kind: str, body: nn.Module, activation: Optional[str] = None,
-                 weight_module: Optional[nn.Module] = None, path: Optional[str] = None,
+    def __init__(self, name: str, kind: str, body: nn.Module, activation: str | None = None,
+                 weight_module: nn.Module | None = None, path: str | None = None,
                  out_shape: tuple[int, ...] = ()):
         super().__init__()
         self.name, self.kind, self.activation = name, kind, activation
@@ -83,7 +83,7 @@ class Unit(nn.Module):
 class ResidualBlock(nn.Module):
     """``units(x) + skip(x)``; the skip is the identity, or a projection when shapes differ."""
 
-    def __init__(self, units: list[Unit], projection: Optional[nn.Module] = None):
+    def __init__(self, units: list[Unit], projection: nn.Module | None = None):
         super().__init__()
         self.units = nn.ModuleList(units)
         self.projection = projection
@@ -124,7 +124,7 @@ def fans(shape: tuple[int, ...]) -> tuple[int, int]:
     return shape[1] * receptive, shape[0] * receptive
 
 
-def _default_gain(how: str, activation: Optional[str]) -> float:
+def _default_gain(how: str, activation: str | None) -> float:
     if how.startswith("kaiming"):
         # He et al. 2015: Var(w) = 2 / fan_in, i.e. gain sqrt(2); 2 / (1 + a^2) for leaky ReLU
         slope = LEAKY_SLOPE if activation == "leaky_relu" else 0.0
@@ -132,8 +132,8 @@ def _default_gain(how: str, activation: Optional[str]) -> float:
     return 1.0  # Glorot, LeCun and orthogonal as their papers define them
 
 
-def init_plan(shape: tuple[int, ...], how: Optional[str], init: InitSpec,
-              activation: Optional[str] = None) -> Optional[tuple[str, dict, str]]:
+def init_plan(shape: tuple[int, ...], how: str | None, init: InitSpec,
+              activation: str | None = None) -> tuple[str, dict, str] | None:
     """How to initialize one tensor: ``(torch.nn.init function, kwargs, comment)`` or None.
 
     Every scheme reduces to one primitive with explicit numbers (a fan-based std or
@@ -172,7 +172,7 @@ def init_plan(shape: tuple[int, ...], how: Optional[str], init: InitSpec,
     raise ValueError(f"unknown initialization {how!r}")
 
 
-def module_plans(module: nn.Module, init: InitSpec, activation: Optional[str]) -> list[tuple[str, tuple]]:
+def module_plans(module: nn.Module, init: InitSpec, activation: str | None) -> list[tuple[str, tuple]]:
     """``[(parameter name, plan)]`` for the weight and bias of one Linear or Conv2d."""
     out = []
     plan = init_plan(tuple(module.weight.shape), init.weights, init, activation)
@@ -191,7 +191,7 @@ def apply_plans(module: nn.Module, plans: list[tuple[str, tuple]]) -> None:
         getattr(nn.init, fn)(getattr(module, pname), **kwargs)
 
 
-def _merge(base: InitSpec, override: Optional[InitSpec]) -> InitSpec:
+def _merge(base: InitSpec, override: InitSpec | None) -> InitSpec:
     if override is None:
         return base
     data = base.model_dump()
@@ -215,8 +215,6 @@ def _same_pad(size: int, k: int, s: int) -> tuple[int, int]:
 class _Builder:
     """Turns spec layers into units, inferring shapes and collecting every error."""
 
-    PREFIX = {"conv2d": "conv"}
-
     def __init__(self):
         self.counter: dict[str, int] = {}
         self.errors: list[dict] = []
@@ -229,13 +227,13 @@ class _Builder:
     def error(self, path: str, message: str) -> None:
         self.errors.append({"path": path, "message": message})
 
-    def weighted(self, module: nn.Module, init: InitSpec, activation: Optional[str], path: str) -> None:
+    def weighted(self, module: nn.Module, init: InitSpec, activation: str | None, path: str) -> None:
         try:
             self.inits.append((module, module_plans(module, init, activation)))
         except ValueError as exc:
             self.error(path, str(exc))
 
-    def build(self, layers, shape: Optional[tuple], init: InitSpec, path: str) -> tuple[list[Unit], Optional[tuple]]:
+    def build(self, layers, shape: tuple | None, init: InitSpec, path: str) -> tuple[list[Unit], tuple | None]:
         units: list[Unit] = []
         for i, layer in enumerate(layers):
             p = f"{path}/{i}"
@@ -252,7 +250,7 @@ class _Builder:
                 units.append(unit)
         return units, shape
 
-    def layer(self, layer, shape: tuple, init: InitSpec, p: str) -> tuple[Optional[Unit], Optional[tuple]]:
+    def layer(self, layer, shape: tuple, init: InitSpec, p: str) -> tuple[Unit | None, tuple | None]:
         kind = layer.type
         image = len(shape) == 3
         if kind == "dense":
@@ -293,7 +291,7 @@ class _Builder:
         self.error(p, f"unknown layer type {kind!r}")
         return None, None
 
-    def conv(self, layer, shape: tuple, init: InitSpec, p: str) -> tuple[Optional[Unit], Optional[tuple]]:
+    def conv(self, layer, shape: tuple, init: InitSpec, p: str) -> tuple[Unit | None, tuple | None]:
         c, h, w = shape
         k, s = layer.kernel, layer.stride
         pad = layer.padding
@@ -312,7 +310,7 @@ class _Builder:
         out = (layer.filters, (h + top + bottom - k) // s + 1, (w + left + right - k) // s + 1)
         return Unit(self.name("conv"), "conv2d", body, layer.activation, conv, p, out), out
 
-    def norm(self, layer, shape: tuple, p: str) -> Optional[nn.Module]:
+    def norm(self, layer, shape: tuple, p: str) -> nn.Module | None:
         if len(shape) not in (1, 3):
             self.error(p, f"{layer.type} needs a vector (D,) or an image (C, H, W); got {_fmt(shape)}")
             return None
@@ -328,7 +326,7 @@ class _Builder:
             return None
         return nn.GroupNorm(layer.groups, c)
 
-    def residual(self, layer, shape: tuple, init: InitSpec, p: str) -> tuple[Optional[Unit], Optional[tuple]]:
+    def residual(self, layer, shape: tuple, init: InitSpec, p: str) -> tuple[Unit | None, tuple | None]:
         name = self.name("residual")
         if not layer.layers:
             self.error(f"{p}/layers", "a residual needs at least one layer")
@@ -347,15 +345,15 @@ class _Builder:
         # no weight_module: the body's own units carry the weights (see Net.all_units)
         return Unit(name, "residual", ResidualBlock(units, projection), None, None, p, out), out
 
-    def projection(self, shape: tuple, out: tuple, p: str) -> Optional[nn.Module]:
+    def projection(self, shape: tuple, out: tuple, p: str) -> nn.Module | None:
         """A 1×1 convolution (image to image) or a linear map (to a vector) onto the body's shape."""
         if len(out) == 1:
             lin = nn.Linear(math.prod(shape), out[0])
             return nn.Sequential(nn.Flatten(), lin) if len(shape) > 1 else lin
         if len(shape) == 3 and len(out) == 3:
-            sh, sw = shape[1] / out[1], shape[2] / out[2]
-            if sh == sw and sh >= 1 and sh == int(sh) and (shape[1] - 1) // int(sh) + 1 == out[1]:
-                return nn.Conv2d(shape[0], out[0], 1, int(sh))
+            for stride in range(1, max(shape[1:]) + 1):  # the stride that lands on the body's H×W
+                if (shape[1] - 1) // stride + 1 == out[1] and (shape[2] - 1) // stride + 1 == out[2]:
+                    return nn.Conv2d(shape[0], out[0], 1, stride)
         self.error(p, f"the residual body turns {_fmt(shape)} into {_fmt(out)}; "
                    "no 1×1 projection of the input can match it for the skip connection")
         return None
@@ -388,7 +386,7 @@ def build_model(spec: Spec, input_shape: tuple[int, ...], out_dim: int) -> Net:
     return net
 
 
-def summarize(spec: Spec, input_shape: tuple[int, ...], out_dim: int, limits: Optional[Limits] = None) -> dict:
+def summarize(spec: Spec, input_shape: tuple[int, ...], out_dim: int, limits: Limits | None = None) -> dict:
     """Per-layer output shapes and parameter counts before training, checked against the limits.
 
     ``layers`` lists every unit depth first (a residual's body follows it with ``depth``

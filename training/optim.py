@@ -9,7 +9,6 @@ reported and tested against its formula.
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import torch
 from torch import nn
@@ -119,17 +118,19 @@ class LRSchedule:
     ``multistep`` and ``exponential`` count epochs from the start of training (a
     milestone at epoch 30 decays at epoch 30); ``cosine``, ``cyclic`` and ``onecycle``
     run over the steps after the warm-up. The warm-up rises linearly from lr/W to the
-    lr the schedule has when the warm-up ends (W = warm-up steps).
+    lr the schedule has when the warm-up ends (W = warm-up steps). ``min_lr`` is the
+    floor of step/multistep/exponential/plateau and the end point of cosine/onecycle;
+    cyclic runs between the optimizer's lr and ``max_lr`` (default 10 × lr).
     """
 
     def __init__(self, s, base_lr: float, steps_per_epoch: int, epochs: int):
         self.s, self.base, self.spe, self.epochs = s, base_lr, max(1, steps_per_epoch), epochs
         self.total = self.spe * epochs
-        self.warmup = min(int(round(s.warmup_epochs * self.spe)), max(0, self.total - 1))
+        self.warmup = min(round(s.warmup_epochs * self.spe), max(0, self.total - 1))
         self.gamma = s.gamma if s.gamma is not None else GAMMA.get(s.name, 0.1)
         self.max_lr = s.max_lr if s.max_lr is not None else 10 * base_lr
         self.scale = 1.0  # plateau reductions
-        self.best: Optional[float] = None
+        self.best: float | None = None
         self.bad_epochs = 0
 
     def lr_at(self, step: int) -> float:
@@ -169,7 +170,7 @@ class LRSchedule:
             return max(s.min_lr, base * self.scale)
         raise ValueError(f"unknown schedule {name!r}")
 
-    def epoch_end(self, epoch: int, val_loss: Optional[float]) -> None:
+    def epoch_end(self, epoch: int, val_loss: float | None) -> None:
         """Plateau: multiply the lr by gamma once more than ``patience`` epochs passed without
         a new best val loss (PyTorch's ReduceLROnPlateau, threshold 0, no cooldown)."""
         if self.s.name != "plateau" or val_loss is None or not math.isfinite(val_loss):
@@ -207,7 +208,7 @@ class Regularizer:
         self.weights = decayed_weights(model)
         self.params = [p for p in model.parameters() if p.requires_grad]
 
-    def penalty(self) -> tuple[Optional[torch.Tensor], dict]:
+    def penalty(self) -> tuple[torch.Tensor | None, dict]:
         """``l1·Σ|w| + l2·Σw²`` over the weights, and its parts as floats."""
         parts: dict[str, torch.Tensor] = {}
         if self.r.l1:
@@ -247,9 +248,9 @@ class EarlyStopper:
 
     def __init__(self, es):
         self.es = es
-        self.best: Optional[float] = None
-        self.best_epoch: Optional[int] = None
-        self.best_state: Optional[dict] = None
+        self.best: float | None = None
+        self.best_epoch: int | None = None
+        self.best_state: dict | None = None
         self.stopped = False
 
     def update(self, epoch: int, values: dict, model: nn.Module) -> bool:

@@ -447,6 +447,14 @@ def _check_combinations(spec: Spec) -> list[dict[str, str]]:
     """Rules that span fields (the per-field ones live on the models)."""
     errors = []
     d = spec.data
+
+    def has_batchnorm(layers) -> bool:
+        return any(lay.type == "batchnorm" or (lay.type == "residual" and has_batchnorm(lay.layers))
+                   for lay in layers)
+
+    if spec.training.batch_size < 2 and has_batchnorm(spec.model.layers):
+        errors.append({"path": "/training/batch_size",
+                       "message": "batch norm needs batches of at least 2 samples"})
     if d.dataset == "upload" and not d.upload_id:
         errors.append({"path": "/data/upload_id", "message": "an upload id is required for the 'upload' dataset"})
     if d.dataset in DATASETS_REGRESSION:

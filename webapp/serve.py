@@ -91,10 +91,10 @@ def main() -> int:
     procs: list[subprocess.Popen] = []
 
     def stop(*_):
+        # web first, then the worker, Redis last: nobody is left talking to a dead broker
         for p in reversed(procs):
             if p.poll() is None:
                 p.terminate()
-        for p in reversed(procs):
             try:
                 p.wait(10)
             except subprocess.TimeoutExpired:

@@ -112,3 +112,14 @@ def test_pages_set_the_csrf_cookie(db):
     c = Client()
     r = c.get("/")
     assert r.status_code == 200 and "csrftoken" in r.cookies
+
+
+def test_export_script_is_a_standalone_pytorch_script(client_b, run_of_a):
+    r = client_b.get(f"/api/runs/{run_of_a['id']}/export/script")
+    assert r.status_code == 200
+    assert r["Content-Type"].startswith("text/x-python")
+    text = r.content.decode()
+    assert "import torch" in text and "django" not in text and "training." not in text
+    compile(text, "script.py", "exec")
+    r = client_b.get(f"/api/runs/{run_of_a['id']}/export/script?download=1")
+    assert r["Content-Disposition"].startswith("attachment")

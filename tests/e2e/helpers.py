@@ -86,9 +86,9 @@ def watch_console(page) -> list[str]:
 
     def on_console(msg):
         text = msg.text
-        if msg.type == "error" and "Failed to load resource" not in text:
-            problems.append(text)
-        elif msg.type == "warning" and text.startswith("descent:"):
+        js_error = msg.type == "error" and "Failed to load resource" not in text
+        render_failure = msg.type == "warning" and text.startswith("descent:")
+        if js_error or render_failure:
             problems.append(text)
 
     page.on("console", on_console)

@@ -3,8 +3,16 @@
 import pytest
 
 from tests.e2e.helpers import (
-    browser_errors, open_playground, open_run, set_field, spec_in_hash, trace_points, trace_types,
-    wait_points, wait_status, watch_console,
+    browser_errors,
+    open_playground,
+    open_run,
+    set_field,
+    spec_in_hash,
+    trace_points,
+    trace_types,
+    wait_points,
+    wait_status,
+    watch_console,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]

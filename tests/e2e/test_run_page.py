@@ -3,7 +3,13 @@
 import pytest
 
 from tests.e2e.helpers import (
-    browser_errors, open_playground, open_run, set_field, spec_in_hash, trace_points, wait_status,
+    browser_errors,
+    open_playground,
+    open_run,
+    set_field,
+    spec_in_hash,
+    trace_points,
+    wait_status,
     watch_console,
 )
 
@@ -66,3 +72,18 @@ def test_a_diverged_run_says_so(live_server_url, page, screenshot):
     alert = page.locator("#run .alert")
     assert alert.is_visible() and "Diverged" in alert.inner_text()
     screenshot("diverged_run")
+
+
+def test_stop_cancels_a_running_run_and_says_so(live_server_url, page, screenshot):
+    problems = watch_console(page)
+    open_playground(page, live_server_url)
+    set_field(page, "/training/epochs", "500")
+    page.wait_for_selector("#validation[data-state='valid']")
+    page.click("#train")
+    page.wait_for_selector(".run-head [data-status='running']", timeout=120_000)
+    page.click("#stop")
+    assert wait_status(page) == "cancelled"
+    assert page.locator("#stop").is_hidden()
+    assert page.locator("#run .alert").is_visible()
+    screenshot("cancelled_run")
+    assert problems == [] and browser_errors(page) == []

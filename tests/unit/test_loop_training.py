@@ -71,3 +71,26 @@ def test_time_limit_ends_timed_out():
     assert status == "timed_out"
     assert sink.events[-1]["status"] == "timed_out"
     assert sink.of("summary")  # what was learned so far is still summarized
+
+
+def test_a_last_batch_of_one_joins_the_previous_batch_so_batchnorm_trains():
+    from training.loop import batch_edges
+
+    assert batch_edges(70, 69) == [0, 70]
+    assert batch_edges(10, 3) == [0, 3, 6, 10]
+    assert batch_edges(9, 3) == [0, 3, 6, 9]
+    assert batch_edges(3, 1) == [0, 1, 2, 3]
+    doc = {**FAST, "data": {"n_samples": 100}, "training": {"epochs": 2, "batch_size": 69},
+           "model": {"layers": [{"type": "dense", "units": 8}, {"type": "batchnorm"}]}}
+    status, sink = run(doc)
+    assert status == "succeeded" and len(sink.of("step")) == 2
+
+
+def test_batchnorm_with_batches_of_one_is_a_validation_error():
+    import pytest
+
+    from training.spec import SpecError
+
+    with pytest.raises(SpecError) as exc:
+        validate({"training": {"batch_size": 1}, "model": {"layers": [{"type": "batchnorm"}]}})
+    assert exc.value.errors[0]["path"] == "/training/batch_size"

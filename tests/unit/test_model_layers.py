@@ -111,3 +111,5 @@ def test_residual_projects_the_skip_when_shapes_differ():
     proj = net.units[0].body.projection
     assert proj.kernel_size == (1, 1) and proj.stride == (2, 2)
     assert net.units[0](torch.randn(2, 3, 8, 8)).shape == (2, 5, 4, 4)
+    net = net_of([{"type": "residual", "layers": [{"type": "conv2d", "filters": 5, "stride": 2}]}], (3, 7, 7))
+    assert net.units[0](torch.randn(2, 3, 7, 7)).shape == (2, 5, 4, 4)

@@ -1,5 +1,7 @@
 """Every optimizer follows PyTorch's reference update, and its hyperparameters matter."""
 
+import itertools
+
 import pytest
 import torch
 from torch import nn
@@ -103,7 +105,7 @@ def test_adagrads_effective_learning_rate_decays():
         (3.0 * w).sum().backward()  # constant gradient
         opt.step()
         steps.append(before - w.item())
-    assert all(a > b for a, b in zip(steps, steps[1:]))
+    assert all(a > b for a, b in itertools.pairwise(steps))
     assert steps[3] == pytest.approx(1 / 2, rel=1e-4)  # lr / sqrt(t)
 
 

@@ -1,5 +1,6 @@
 """Each learning-rate schedule follows its formula, step by step."""
 
+import itertools
 import math
 
 import pytest
@@ -107,7 +108,7 @@ def test_warmup_rises_linearly_to_the_schedule():
     w = 2 * SPE
     values = lrs(s)
     assert values[:w] == pytest.approx([s.lr_at(w) * (k + 1) / w for k in range(w)])
-    diffs = [b - a for a, b in zip(values[:w], values[1:w])]
+    diffs = [b - a for a, b in itertools.pairwise(values[:w])]
     assert max(diffs) - min(diffs) < 1e-12 and diffs[0] > 0
     assert values[w] == LR  # the cosine starts after the warm-up
     assert values[-1] < 0.01

@@ -120,11 +120,15 @@ def run_fork(request, public_id: str):
 
 @api("GET")
 def run_export_script(request, public_id: str):
-    from training.export import export_script
+    from django.conf import settings
+
+    from training.export import export_script, script_filename
     from training.spec import validate
 
     run = _run_or_404(public_id)
-    script = export_script(validate(run.spec, services.limits()))
+    spec = validate(run.spec, services.limits())
+    script = export_script(spec, upload_root=settings.UPLOAD_ROOT)
     response = HttpResponse(script, content_type="text/x-python; charset=utf-8")
-    response["Content-Disposition"] = f'inline; filename="descent_{run.public_id}.py"'
+    disposition = "attachment" if request.GET.get("download") else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{script_filename(spec)}"'
     return response

@@ -82,23 +82,32 @@ export class PlotChart {
  * append(i, xs, ys) buffers points; the buffer goes out with one extendTraces per frame.
  */
 export class LineChart extends PlotChart {
-  constructor(el, { traces, xTitle = "", yTitle = "", logX = false, logY = false, shapes = [],
-    y2Title = null, layout = {} }) {
-    // The layout is a function of the chart (called with it) so that projector mode
-    // and setShapes() take effect on the next redraw.
-    super(el, (self) => {
-      const l = {
-        xaxis: axis(xTitle, logX ? { type: "log" } : {}),
-        yaxis: axis(yTitle, logY ? { type: "log" } : {}),
-        shapes: self.shapes || shapes,
-        ...layout,
-      };
-      if (y2Title) l.yaxis2 = axis(y2Title, { overlaying: "y", side: "right", showgrid: false });
-      return l;
-    });
-    this.spec = traces;
-    this.shapes = shapes;
+  /**
+   * @param opts {traces, xTitle, yTitle, logX, logY, shapes, layout,
+   *   autoLog: switch y to log once values span more than 3 decades (a diverging loss),
+   *   padConstant: a flat series (a constant lr) gets [0, 2y] instead of Plotly's [y-1, y+1]}
+   */
+  constructor(el, opts) {
+    // The layout is a function of the chart (called with it) so that projector mode,
+    // setShapes() and the y statistics take effect on the next redraw.
+    super(el, (self) => self.lineLayout());
+    this.opts = opts;
+    this.spec = opts.traces;
+    this.shapes = opts.shapes || [];
     this.reset();
+  }
+
+  lineLayout() {
+    const o = this.opts || {};
+    const y = {};
+    if (o.logY || (o.autoLog && this.yMinPos > 0 && this.yMax / this.yMinPos > 1e3)) y.type = "log";
+    else if (o.padConstant && this.yMax > 0 && this.yMax - this.yMin <= 1e-9 * this.yMax) y.range = [0, 2 * this.yMax];
+    return {
+      xaxis: axis(o.xTitle || "", o.logX ? { type: "log" } : {}),
+      yaxis: axis(o.yTitle || "", y),
+      shapes: this.shapes,
+      ...(o.layout || {}),
+    };
   }
 
   blankTraces() {
@@ -113,6 +122,7 @@ export class LineChart extends PlotChart {
 
   reset() {
     this.buffer = this.spec.map(() => ({ x: [], y: [] }));
+    this.yMin = Infinity; this.yMax = -Infinity; this.yMinPos = Infinity;
     this.react(this.blankTraces());
   }
 
@@ -123,7 +133,13 @@ export class LineChart extends PlotChart {
       const y = ys[k];
       // Plotly draws null as a gap; NaN/Infinity (a diverging run) would break autorange.
       b.x.push(xs[k]);
-      b.y.push(y === null || y === undefined || !Number.isFinite(y) ? null : y);
+      const ok = typeof y === "number" && Number.isFinite(y);
+      b.y.push(ok ? y : null);
+      if (ok) {
+        if (y < this.yMin) this.yMin = y;
+        if (y > this.yMax) this.yMax = y;
+        if (y > 0 && y < this.yMinPos) this.yMinPos = y;
+      }
     }
     this.schedule();
   }

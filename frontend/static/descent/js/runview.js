@@ -89,56 +89,65 @@ export class RunView {
   on_dataset(ev) {
     this.dataset = ev;
     this.boundary.setDataset(ev);
-    this.metricsPanels();
   }
 
-  metricsPanels() {
-    if (this.loss) return;
-    const regression = this.dataset?.task === "regression";
-    const p1 = makePanel(this.grid, { id: "loss", title: "Loss", order: 10,
+  // Charts appear with their first data: an LR range test has no epochs, and a run
+  // that diverges at step 4 has no accuracy to show.
+  lossChart() {
+    if (this.loss) return this.loss;
+    const p = makePanel(this.grid, { id: "loss", title: "Loss", order: 10,
       help: "Thin line: every mini-batch. Dots: the epoch's mean on the training and validation sets." });
-    p1.show();
-    this.loss = new LineChart(chartDiv(p1.body), {
-      xTitle: "step", yTitle: "loss",
+    p.show();
+    this.loss = new LineChart(chartDiv(p.body), {
+      xTitle: "step", yTitle: "loss", autoLog: true,
       traces: [
         { name: "batch loss", color: "#9db7d5", width: 1.5 },
         { name: "train", color: PALETTE[0], mode: "lines+markers" },
         { name: "val", color: PALETTE[1], mode: "lines+markers" },
       ],
     });
-    const p2 = makePanel(this.grid, { id: "accuracy", title: regression ? "R²" : "Accuracy", order: 11 });
-    p2.show();
-    this.acc = new LineChart(chartDiv(p2.body), {
+    return this.loss;
+  }
+
+  accChart(regression) {
+    if (this.acc) return this.acc;
+    const p = makePanel(this.grid, { id: "accuracy", title: regression ? "R²" : "Accuracy", order: 11 });
+    p.show();
+    this.acc = new LineChart(chartDiv(p.body), {
       xTitle: "epoch", yTitle: regression ? "R²" : "accuracy",
       traces: [{ name: "train", color: PALETTE[0], mode: "lines+markers" },
         { name: "val", color: PALETTE[1], mode: "lines+markers" }],
     });
-    const p3 = makePanel(this.grid, { id: "lr", title: "Learning rate", order: 13,
+    return this.acc;
+  }
+
+  lrChart() {
+    if (this.lr) return this.lr;
+    const p = makePanel(this.grid, { id: "lr", title: "Learning rate", order: 13,
       help: "The schedule as applied, warm-up included." });
-    p3.show();
-    this.lr = new LineChart(chartDiv(p3.body, "chart short"), {
-      xTitle: "step", yTitle: "lr", traces: [{ name: "lr", color: PALETTE[2], showlegend: false }],
+    p.show();
+    this.lr = new LineChart(chartDiv(p.body, "chart short"), {
+      xTitle: "step", yTitle: "lr", padConstant: true, traces: [{ name: "lr", color: PALETTE[2], showlegend: false }],
     });
+    return this.lr;
   }
 
   on_step(ev) {
-    this.metricsPanels();
     const steps = [].concat(ev.step);
     const losses = [].concat(ev.loss);
-    const lrs = ev.lr === undefined ? [] : [].concat(ev.lr);
-    this.loss.append(0, steps, losses);
-    if (lrs.length === steps.length) this.lr.append(0, steps, lrs);
+    const lrs = ev.lr === undefined || ev.lr === null ? [] : [].concat(ev.lr);
+    this.lossChart().append(0, steps, losses);
+    if (lrs.length === steps.length) this.lrChart().append(0, steps, lrs);
     this.lastStep = steps[steps.length - 1];
   }
 
   on_epoch(ev) {
-    this.metricsPanels();
+    const regression = this.dataset?.task === "regression" || (ev.train_acc == null && ev.train_r2 != null);
     // Epoch means sit at the last step of their epoch so they overlay the batch curve.
     const x = this.lastStep ?? ev.epoch;
-    this.loss.append(1, x, ev.train_loss);
+    this.lossChart().append(1, x, ev.train_loss);
     this.loss.append(2, x, ev.val_loss);
-    const regression = this.dataset?.task === "regression" || (ev.train_acc == null && ev.train_r2 != null);
-    this.acc.append(0, ev.epoch, regression ? ev.train_r2 : ev.train_acc);
+    this.accChart(regression).append(0, ev.epoch, regression ? ev.train_r2 : ev.train_acc);
     this.acc.append(1, ev.epoch, regression ? ev.val_r2 : ev.val_acc);
     this.epochs = Math.max(this.epochs, (ev.epoch ?? 0) + (this.zeroBased(ev) ? 1 : 0));
     this.renderHead(this.status, this.statusMessage);

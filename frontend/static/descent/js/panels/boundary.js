@@ -18,7 +18,8 @@ function multiclassScale(k) {
   const stops = [];
   for (let c = 0; c < k; c++) {
     const col = PALETTE[c % PALETTE.length];
-    stops.push([c / k, tint(col, 0.9)], [(c + 0.999) / k, tint(col, 0.35)]);
+    // Plotly rejects a scale that does not end exactly at 1
+    stops.push([c / k, tint(col, 0.9)], [c === k - 1 ? 1 : (c + 0.999) / k, tint(col, 0.35)]);
   }
   return stops;
 }
@@ -49,9 +50,10 @@ export class BoundaryPanel {
   layout() {
     const curve = this.last && this.last.curve;
     return {
-      xaxis: axis(this.dataset?.feature_names?.[0] || "x1"),
+      // constrain: "domain" shrinks the plot to keep the aspect instead of padding the range
+      xaxis: axis(this.dataset?.feature_names?.[0] || "x1", curve ? {} : { constrain: "domain" }),
       yaxis: curve ? axis("target") : axis(this.dataset?.feature_names?.[1] || "x2",
-        { scaleanchor: "x", scaleratio: 1 }),
+        { scaleanchor: "x", scaleratio: 1, constrain: "domain" }),
     };
   }
 
@@ -65,8 +67,9 @@ export class BoundaryPanel {
       const hollow = split === "val";
       if (!p.y) { // poly1d: x only, label is the target value
         out.push({ type: "scatter", mode: "markers", name: split, x: p.x, y: p.label,
-          marker: { size: 8, color: hollow ? "rgba(0,0,0,0)" : PALETTE[0],
-            symbol: hollow ? "circle-open" : "circle", line: { color: PALETTE[0], width: 2 } } });
+          // an open symbol is stroked in marker.color, so hollow points need a real colour
+          marker: { size: hollow ? 10 : 8, color: hollow ? PALETTE[1] : PALETTE[0],
+            symbol: hollow ? "circle-open" : "circle", line: { color: hollow ? PALETTE[1] : "#fff", width: hollow ? 2.5 : 1 } } });
         continue;
       }
       if (regression) {

@@ -49,10 +49,13 @@ export class LandscapePanel {
       h("label", { class: "check" }, logBox, " log scale")), this.info);
     const row = h("div", { class: "landscape-row" });
     this.panel.body.append(row);
-    this.contour = new PlotChart(chartDiv(row, "chart square"), () => ({
+    // Both cells exist before either chart is drawn, so each measures its half of the row.
+    const left = chartDiv(row, "chart square");
+    const right = chartDiv(row, "chart square surface3d");
+    this.contour = new PlotChart(left, () => ({
       xaxis: axis("α"), yaxis: axis(this.surfaces[this.current]?.mode === "1d" ? "loss" : "β"),
     }));
-    this.surface = new PlotChart(chartDiv(row, "chart square surface3d"), () => ({
+    this.surface = new PlotChart(right, () => ({
       margin: { l: 0, r: 0, t: 10, b: 0 },
       scene: { xaxis: { title: { text: "α" } }, yaxis: { title: { text: "β" } },
         zaxis: { title: { text: this.log ? "log₁₀ loss" : "loss" } },
@@ -75,10 +78,12 @@ export class LandscapePanel {
     else (ev.loss || []).forEach((row, i) => { s.grid[start + i] = row; });
     for (const k of ["trajectory", "explained_variance", "center_loss", "epoch"]) if (ev[k] !== undefined) s[k] = ev[k];
     s.done = ev.done ?? !ev.partial;
-    // Show the first surface that arrives; later ones take over only when they are the
-    // more telling kind (a 2-D map replaces a 1-D line), unless the user picked a tab.
+    // Show the first surface that arrives; later ones take over only when they are more
+    // telling (a 2-D map over a 1-D line, a map with the training path over one without),
+    // and never once the user picked a tab.
     const cur = this.surfaces[this.current];
-    if (!cur || (!this.userPicked && cur.mode === "1d" && s.mode === "2d")) this.current = key;
+    const better = s.mode === "2d" && (cur?.mode === "1d" || (s.trajectory?.x?.length && !cur?.trajectory?.x?.length));
+    if (!cur || (!this.userPicked && better)) this.current = key;
     this.build();
     this.renderTabs();
     this.draw();
