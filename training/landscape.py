@@ -129,7 +129,10 @@ def _find_stem(net: nn.Module) -> int | None:
 
 
 def _act_bytes_per_sample(net: nn.Module, x1: torch.Tensor) -> int:
+    """Bytes of every module output for one sample (in eval mode: BatchNorm takes a batch of 1)."""
     total = [x1.numel() * x1.element_size()]
+    modes = [(m, m.training) for m in net.modules()]
+    net.eval()
 
     def hook(_m, _i, out):
         if isinstance(out, torch.Tensor):
@@ -142,6 +145,8 @@ def _act_bytes_per_sample(net: nn.Module, x1: torch.Tensor) -> int:
     finally:
         for h in handles:
             h.remove()
+        for m, mode in modes:
+            m.training = mode
     return total[0]
 
 
@@ -332,30 +337,36 @@ def surface_2d(ev: LossSurface, center: Params, dirs: list[Params], alphas: torc
 # ---------------------------------------------------------------- trajectory PCA
 
 
-def pca_directions(checkpoints: torch.Tensor, final: torch.Tensor, mask: torch.Tensor | None = None):
+def pca_directions(checkpoints, final: torch.Tensor, mask: torch.Tensor | None = None):
     """Two principal directions of ``w_t - w_final`` and the path projected onto them.
 
-    Like the reference (scikit-learn's PCA), the differences are centred before the
-    decomposition and the path is projected without centring, so the final point is the
-    origin. The Gram matrix (T×T, T ≤ 200 checkpoints) is decomposed instead of the T×P
-    matrix: same components, far cheaper when P is large. Returns (d1, d2, ratios, xs, ys)
-    or None when the path spans fewer than two dimensions.
+    Like the reference (scikit-learn's PCA) the differences are centred before the
+    decomposition, and the path is projected without centring, so the final point is the
+    origin. ``checkpoints`` is a list of flat vectors (or a T×P tensor). The T×T Gram
+    matrix of the centred differences is decomposed instead of the T×P matrix (same
+    components, far cheaper when P is large), and it is formed from the uncentred one so
+    that the only T×P copy is the differences themselves. Returns
+    ``(d1, d2, explained variance ratios, xs, ys)``, or None when the path spans fewer
+    than two dimensions.
     """
-    diffs = checkpoints - final.unsqueeze(0)
+    diffs = torch.stack([c - final for c in checkpoints])
     if mask is not None:
-        diffs = diffs * mask.unsqueeze(0)
-    centred = diffs - diffs.mean(0, keepdim=True)
-    gram = (centred @ centred.T).double()
+        diffs.mul_(mask)
+    t = len(diffs)
+    mean = diffs.mean(0)
+    dm = (diffs @ mean).double()
+    # (D - 1mᵀ)(D - 1mᵀ)ᵀ = DDᵀ - (Dm)1ᵀ - 1(Dm)ᵀ + (mᵀm)11ᵀ
+    gram = (diffs @ diffs.T).double() - dm.unsqueeze(1) - dm.unsqueeze(0) + (mean @ mean).double()
     evals, evecs = torch.linalg.eigh(gram)
     evals, evecs = evals.flip(0).clamp(min=0), evecs.flip(1)
     total = evals.sum()
-    if len(evals) < 2 or total <= 0 or evals[1] <= 1e-6 * total:  # float32 round-off level
+    if t < 3 or total <= 0 or evals[1] <= 1e-6 * total:  # below float32 round-off: a line, not a plane
         return None
-    comps = (centred.T.double() @ evecs[:, :2]).T  # (2, P), each scaled by its singular value
+    u = evecs[:, :2].T.to(diffs.dtype)  # (2, T)
+    comps = u @ diffs - u.sum(1, keepdim=True) * mean  # Uᵀ(D - 1mᵀ): each scaled by its singular value
     d1 = comps[0] / comps[0].norm()
     d2 = comps[1] - (comps[1] @ d1) * d1  # re-orthogonalize against round-off
     d2 = d2 / d2.norm()
-    d1, d2 = d1.to(final.dtype), d2.to(final.dtype)
     ratios = (evals[:2] / total).tolist()
     return d1, d2, ratios, (diffs @ d1).tolist(), (diffs @ d2).tolist()
 
@@ -423,15 +434,16 @@ def sharpness(net: nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.Tensor,
             norm = math.sqrt(_dot(v, v))
             v = [vi / norm for vi in v]
             eig, used = None, 0
-            for used in range(1, iters + 1):
+            while used < iters:
+                used += 1
                 hv = hvp(v)
-                new = _dot(hv, v)
+                new = _dot(hv, v)  # the Rayleigh quotient of the unit iterate
                 norm = math.sqrt(_dot(hv, hv)) + 1e-12
                 v = [h / norm for h in hv]
-                if eig is not None and abs(new - eig) / (abs(eig) + 1e-6) < tol:
-                    eig = new
-                    break
+                converged = eig is not None and abs(new - eig) / (abs(eig) + 1e-6) < tol
                 eig = new
+                if converged:
+                    break
             # 2. Hutchinson: E[vᵀHv] = tr(H) for Rademacher v
             samples = []
             for _ in range(trace_samples):
@@ -478,7 +490,7 @@ class Tracker:
     200) every other one is dropped and the saving stride doubles, so they stay evenly spread.
     """
 
-    def __init__(self, net: nn.Module, spec, budget_bytes: int = 256 * 2**20):
+    def __init__(self, net: nn.Module, spec, budget_bytes: int = 128 * 2**20):
         self.spec = spec
         n_params = sum(p.numel() for p in net.parameters())
         self.max_checkpoints = int(max(3, min(MAX_CHECKPOINTS, budget_bytes // max(1, 4 * n_params))))
@@ -521,7 +533,9 @@ class Tracker:
         if not self.spec.sharpness or trainer.sink.should_stop():
             return None
         x, y = self._subset(trainer)
-        return {"sharpness": sharpness(trainer.net, trainer.eval_loss_fn, x, y, seed=self.spec.seed)}
+        # double backward keeps the graph: a few times the activations per sample
+        batch = max(16, default_budget(x.device) // (6 * _act_bytes_per_sample(trainer.net, x[:1])))
+        return {"sharpness": sharpness(trainer.net, trainer.eval_loss_fn, x, y, seed=self.spec.seed, batch=batch)}
 
     # -- surfaces ------------------------------------------------------------
 
@@ -566,7 +580,7 @@ class Tracker:
             if s.trajectory:
                 ckpts = self.checkpoints if torch.equal(self.checkpoints[-1], flat) else self.checkpoints + [flat]
                 steps = self.steps if len(ckpts) == len(self.checkpoints) else self.steps + [trainer.step]
-                pca = pca_directions(torch.stack(ckpts), flat, ignore_mask(center))
+                pca = pca_directions(ckpts, flat, ignore_mask(center))
                 if pca is not None:
                     d1, d2, ratios, xs, ys = pca
                     extra = {"trajectory": {"x": _coords(xs), "y": _coords(ys), "steps": steps},

@@ -512,6 +512,14 @@ def json_schema() -> dict:
     schema = Spec.model_json_schema()
     schema["$id"] = "https://descent.local/spec/v1"
     schema["title"] = "Descent experiment spec, version 1"
+    # Which hyperparameters each optimizer and schedule reads (setting another is an
+    # error), so that forms can show exactly those without keeping a copy of the rules.
+    from training.optim import DEFAULTS, SCHEDULE_FIELDS
+
+    schema["x-descent"] = {
+        "optimizer_fields": {name: sorted(cfg) for name, cfg in DEFAULTS.items()},
+        "schedule_fields": {name: list(fields) for name, fields in SCHEDULE_FIELDS.items()},
+    }
     return schema
 
 
