@@ -25,7 +25,7 @@ from training.data.augment import build_augmenter  # noqa: E402
 from training.loop import train  # noqa: E402
 from training.losses import build_loss  # noqa: E402
 from training.model import build_model  # noqa: E402
-from training.optim import build_optimizer  # noqa: E402
+from training.optim import optimizer_config  # noqa: E402
 from training.spec import validate  # noqa: E402
 
 CASES = {
@@ -65,7 +65,9 @@ def _setup(spec):
     torch.manual_seed(spec.seed)
     data = load(spec)
     net = build_model(spec, data.input_shape, data.out_dim)
-    opt = build_optimizer(net, spec.optimizer)
+    # the baselines build the optimizer the plain way: torch.optim.Adam(params, lr=...)
+    cls, cfg = optimizer_config(spec.optimizer)
+    opt = getattr(torch.optim, cls)(net.parameters(), **cfg)
     loss_fn = build_loss(spec.loss, data.task, data.n_classes)
     aug = build_augmenter(spec.augment, data)
     return data, net, opt, loss_fn, aug
@@ -112,13 +114,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--case", choices=sorted(CASES), default="mlp")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads (the worker's default is 1)")
     ap.add_argument("--monitor", action="store_true", help="keep diagnostics and boundary on in the engine")
     args = ap.parse_args()
     doc = dict(CASES[args.case])
     if not args.monitor:
         doc["monitor"] = {"diagnostics": False, "boundary": False}
     spec = validate(doc)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    torch.set_num_threads(args.threads)  # the same for all three loops
     results = {"engine": [], "hand": [], "dataloader": []}
     engine(spec)  # warm-up
     for _ in range(args.repeats):  # interleaved, so machine noise hits all three alike

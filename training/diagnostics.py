@@ -100,17 +100,17 @@ class Diagnostics:
         units = [u for u, _, _ in self.probes if u.weight_module.weight.grad is not None]
         if not units:
             return
-        ws = [u.weight_module.weight for u in units]
-        g = torch.cat([w.grad.reshape(-1) for w in ws]).double()
-        w = torch.cat([w.detach().reshape(-1) for w in ws]).double()
-        lengths = torch.tensor([x.numel() for x in ws], device=g.device)
+        weights = [u.weight_module.weight for u in units]
+        g = torch.cat([w.grad.reshape(-1) for w in weights]).double()
+        w = torch.cat([w.detach().reshape(-1) for w in weights]).double()
+        lengths = torch.tensor([x.numel() for x in weights], device=g.device)
         ga = g.abs()
         sums = torch.stack([torch.segment_reduce(t, "sum", lengths=lengths) for t in (g * g, ga, g, w * w, w)]
                            + [torch.segment_reduce(ga, "max", lengths=lengths)])
         self.grads = {}
-        for unit, n, (g2, g1, gs, w2, ws_, gmax) in zip(units, lengths.tolist(), sums.T.cpu().tolist()):
-            std_g = math.sqrt(max(0.0, g2 - gs * gs / n) / (n - 1)) if n > 1 else math.nan
-            std_w = math.sqrt(max(0.0, w2 - ws_ * ws_ / n) / (n - 1)) if n > 1 else math.nan
+        for unit, n, (g2, g1, gsum, w2, wsum, gmax) in zip(units, lengths.tolist(), sums.T.cpu().tolist()):
+            std_g = math.sqrt(max(0.0, g2 - gsum * gsum / n) / (n - 1)) if n > 1 else math.nan
+            std_w = math.sqrt(max(0.0, w2 - wsum * wsum / n) / (n - 1)) if n > 1 else math.nan
             ratio = abs(lr) * std_g / std_w if std_w > 0 else math.nan
             values = (math.sqrt(g2), g1 / n, gmax, math.sqrt(w2), math.log10(ratio) if ratio > 0 else math.nan)
             self.grads[unit.name] = {k: _clean(v) for k, v in zip(GRAD_KEYS, values)}

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from training.model import ACTIVATIONS, LEAKY_SLOPE, GaussianDropout, Net, ResidualBlock, Unit, _build
-from training.optim import GAMMA, ONECYCLE_PCT, optimizer_config
+from training.optim import GAMMA, ONECYCLE_PCT, fused_ok, optimizer_config
 from training.spec import Spec, validate
 
 _ACT_CODE = {"sigmoid": "nn.Sigmoid()", "tanh": "nn.Tanh()", "relu": "nn.ReLU()",
@@ -291,6 +291,8 @@ def _schedule_code(spec: Spec) -> str:
 def _loop_code(spec: Spec, task: str, has_val: bool) -> str:
     r = spec.regularization
     cls, cfg = optimizer_config(spec.optimizer)
+    if fused_ok(cls, "cpu"):
+        cfg["fused"] = True  # as the engine does: the same kernel gives the same numbers
     opt_args = ", ".join(f"{k}={v!r}" for k, v in cfg.items())
     es = r.early_stopping
     L = ["def evaluate(model, x, y):",

@@ -497,7 +497,7 @@ class Tracker:
         self.checkpoints: list[torch.Tensor] = []
         self.steps: list[int] = []
         self.stride, self.seen, self.epoch = 1, 0, 0
-        self.w0 = flatten(params_of(net)).clone()
+        self.w0 = flatten(params_of(net))
         self._done_for: torch.Tensor | None = None  # weights of the last surfaces drawn
         self._eval: tuple[torch.Tensor, torch.Tensor] | None = None
         self._save(net, 0)
@@ -506,7 +506,7 @@ class Tracker:
 
     def _save(self, net: nn.Module, step: int) -> None:
         if self.seen % self.stride == 0:
-            self.checkpoints.append(flatten(params_of(net)).clone())
+            self.checkpoints.append(flatten(params_of(net)))  # torch.cat copies
             self.steps.append(step)
             if len(self.checkpoints) > self.max_checkpoints:
                 self.checkpoints, self.steps = self.checkpoints[::2], self.steps[::2]
@@ -555,11 +555,7 @@ class Tracker:
         ev = LossSurface(net, x, y, trainer.eval_loss_fn)
         center = {k: v.clone() for k, v in params_of(net).items()}
         flat = flatten(center)
-        was = net.training
-        net.eval()
-        with torch.no_grad():
-            center_loss = trainer.eval_loss_fn(net(x), y).item()
-        net.train(was)
+        center_loss = _plain_loss(net, trainer.eval_loss_fn, x, y)
         stop = trainer.sink.should_stop
         common = {"epoch": self.epoch, "step": trainer.step, "final": final, "seed": s.seed,
                   "eval_samples": len(x), "center_loss": _finite(center_loss)}
@@ -617,6 +613,19 @@ class Tracker:
         trainer.emit("landscape", surface=name, mode="2d", alphas=a, betas=b, loss=json_losses(grid),
                      partial=False, done=True, log_scale_hint=log_scale_hint(grid), **common, **extra)
         return True
+
+
+@torch.no_grad()
+def _plain_loss(net: nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.Tensor, chunk: int = 4096) -> float:
+    """The model's own loss on ``x, y`` in eval mode: what the centre of every surface must show."""
+    was = net.training
+    net.eval()
+    try:
+        total = sum(loss_fn(net(x[i:i + chunk]), y[i:i + chunk]).item() * len(x[i:i + chunk])
+                    for i in range(0, len(x), chunk))
+    finally:
+        net.train(was)
+    return total / len(x)
 
 
 def _coords(values) -> list:

@@ -123,6 +123,7 @@ LIMITS = {
     "max_upload_bytes": env_int("DESCENT_MAX_UPLOAD_BYTES", 8 * 1024 * 1024),
 }
 MAX_ACTIVE_RUNS_PER_OWNER = env_int("DESCENT_MAX_ACTIVE_RUNS", 4)
+TORCH_THREADS = env_int("DESCENT_TORCH_THREADS", 1)
 STEP_PUBLISH_INTERVAL = env_float("DESCENT_STEP_PUBLISH_INTERVAL", 0.05)  # ≤ 20 messages/s a run
 
 # Celery: a run is one long task; never lose it, never run it twice.

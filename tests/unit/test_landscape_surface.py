@@ -162,3 +162,51 @@ def test_nan_and_inf_losses_become_null_in_events():
     out = json_losses(torch.tensor([[1.0, float("nan")], [float("inf"), 0.123456789]]))
     assert out == [[1.0, None], [None, 0.123457]]
     json.dumps(out, allow_nan=False)
+
+
+LAYER_ZOO = [
+    {"type": "conv2d", "filters": 4, "activation": "prelu"},
+    {"type": "groupnorm", "groups": 2},
+    {"type": "residual", "layers": [{"type": "conv2d", "filters": 4, "activation": "linear"},
+                                    {"type": "batchnorm"}, {"type": "activation", "fn": "elu"}]},
+    {"type": "avgpool2d"},
+    {"type": "layernorm"},
+    {"type": "flatten"},
+    {"type": "dropout", "p": 0.2, "variant": "gaussian"},
+    {"type": "dense", "units": 6, "activation": "gelu"},
+]
+
+
+@pytest.mark.parametrize("first", [[], [{"type": "maxpool2d"}]])
+def test_every_layer_type_matches_the_loop(first):
+    from training.model import build_model
+    from training.spec import validate
+
+    spec = validate({"data": {"dataset": "digits"}, "model": {"layers": first + LAYER_ZOO}})
+    torch.manual_seed(0)
+    net = build_model(spec, (1, 8, 8), 3)
+    x, y = data((1, 8, 8), n=48)
+    net.train()
+    with torch.no_grad():
+        net(x)  # batchnorm statistics
+    center = params_of(net)
+    dirs = random_directions(center, seed=4)
+    coeffs = grid_coeffs(torch.linspace(-1, 1, 3), torch.linspace(-1, 1, 3))
+    ev = LossSurface(net, x, y, F.cross_entropy)
+    assert ev.stem is not None
+    assert rel_err(ev.evaluate(center, dirs, coeffs), loop_surface(net, x, y, F.cross_entropy, center, dirs,
+                                                                   coeffs)) < 1e-5
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_the_surface_is_computed_on_the_parameters_device():
+    net = bn_dropout_net().cuda()
+    x, y = (t.cuda() for t in data())
+    center = params_of(net)
+    dirs = random_directions(center, seed=0)
+    coeffs = grid_coeffs(torch.linspace(-1, 1, 5), torch.linspace(-1, 1, 5))
+    fast = LossSurface(net, x, y, F.cross_entropy).evaluate(center, dirs, coeffs)
+    assert fast.is_cuda
+    slow = loop_surface(net.cpu(), x.cpu(), y.cpu(), F.cross_entropy, {k: v.cpu() for k, v in center.items()},
+                        [{k: v.cpu() for k, v in d.items()} for d in dirs], coeffs)
+    assert rel_err(fast.cpu(), slow) < 1e-4

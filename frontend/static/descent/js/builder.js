@@ -1,6 +1,7 @@
 // The spec builder: the whole vocabulary of DESIGN.md as a form generated from the
 // JSON Schema. The spec object is the single source of truth; controls write into
-// it, and a change that alters which fields apply re-renders the form.
+// it, and a change that alters which fields apply re-renders the form. What leaves
+// the builder is output(): the spec without the fields that do not apply.
 // Only what the user or a preset set is stored, so shared URLs stay short and the
 // server fills in the rest with the same defaults the form displays.
 import { h } from "./dom.js";
@@ -13,17 +14,26 @@ export const DATASETS_2D = ["circle", "xor", "gauss", "spiral", "moons"];
 export const DATASETS_REGRESSION = ["plane", "multigauss", "poly1d"];
 const IMAGE_SETS = ["digits"];
 
-// Which hyperparameters each optimizer uses (the rest would be ignored, so we hide them).
-const OPTIMIZER_FIELDS = {
-  sgd: ["momentum", "nesterov"], momentum: ["momentum"], nesterov: ["momentum"],
-  adagrad: ["eps"], adadelta: ["rho", "eps"], rmsprop: ["alpha", "eps", "momentum"],
-  adam: ["betas", "eps"], adamw: ["betas", "eps"], nadam: ["betas", "eps"], radam: ["betas", "eps"],
+// Which hyperparameters each optimizer and schedule reads. The server says so in the
+// schema (`x-descent`) and rejects any other; these copies are only a fallback for a
+// server that does not (yet) publish them.
+const FALLBACK_OPTIMIZER_FIELDS = {
+  sgd: ["momentum", "nesterov", "weight_decay"], momentum: ["momentum", "nesterov", "weight_decay"],
+  nesterov: ["momentum", "nesterov", "weight_decay"], adagrad: ["eps", "weight_decay"],
+  adadelta: ["eps", "rho", "weight_decay"], rmsprop: ["alpha", "eps", "momentum", "weight_decay"],
+  adam: ["betas", "eps", "weight_decay"], adamw: ["betas", "eps", "weight_decay"],
+  nadam: ["betas", "eps", "weight_decay"], radam: ["betas", "eps", "weight_decay"],
 };
-const SCHEDULE_FIELDS = {
-  constant: [], step: ["step_size", "gamma"], multistep: ["milestones", "gamma"], exponential: ["gamma"],
-  cosine: ["min_lr"], cyclic: ["step_size", "min_lr", "max_lr"], onecycle: ["max_lr"],
-  plateau: ["patience", "gamma", "min_lr"],
+const FALLBACK_SCHEDULE_FIELDS = {
+  constant: [], step: ["step_size", "gamma", "min_lr"], multistep: ["milestones", "gamma", "min_lr"],
+  exponential: ["gamma", "min_lr"], cosine: ["min_lr"], cyclic: ["step_size", "max_lr"],
+  onecycle: ["max_lr", "min_lr"], plateau: ["patience", "gamma", "min_lr"],
 };
+// Fields every optimizer / schedule has.
+const OPTIMIZER_COMMON = ["name", "lr"];
+const SCHEDULE_COMMON = ["name", "warmup_epochs"];
+// Hidden from the form but set by a control of its own: kept in the spec.
+const HIDDEN_BUT_SET = new Set(["data.upload_id"]);
 
 // Defaults the schema cannot state (pydantic default_factory fields).
 export const DEFAULT_LAYERS = [{ type: "dense", units: 8, activation: "relu" }, { type: "dense", units: 8, activation: "relu" }];
@@ -58,6 +68,41 @@ export class Builder {
     this.spec = {};
     this.errors = [];
     this.open = new Set(SECTIONS.map(([id]) => id));
+    const x = schema.doc?.["x-descent"] || {};
+    this.optimizerFields = x.optimizer_fields || FALLBACK_OPTIMIZER_FIELDS;
+    this.scheduleFields = x.schedule_fields || FALLBACK_SCHEDULE_FIELDS;
+    const nameDefault = (section, fallback) => {
+      const prop = schema.props(schema.section(section)).name;
+      return (prop && schema.describe(prop).default) || fallback;
+    };
+    this.defaultOptimizer = nameDefault("optimizer", "adam");
+    this.defaultSchedule = nameDefault("schedule", "constant");
+  }
+
+  /**
+   * The spec to send (validate, Train, the URL hash): what the user set, minus every
+   * field that does not apply to the current choices. The form keeps the rest in
+   * `this.spec`, so switching momentum → adam → momentum brings the momentum back,
+   * but adam never receives a momentum the server would reject.
+   */
+  output() {
+    const out = structuredClone(this.spec);
+    const prune = (node, path) => {
+      if (Array.isArray(node)) { node.forEach((v, i) => prune(v, [...path, i])); return; }
+      if (node === null || typeof node !== "object") return;
+      for (const k of Object.keys(node)) {
+        const p = [...path, k];
+        if (this.applies(p)) prune(node[k], p);
+        else delete node[k];
+      }
+    };
+    prune(out, []);
+    return out;
+  }
+
+  /** Whether a field of the spec means something with the current choices. */
+  applies(path) {
+    return HIDDEN_BUT_SET.has(keyOf(path)) || this.visible(path);
   }
 
   /** Replace the whole spec (a preset, a URL hash, "Edit in playground"). */
@@ -68,7 +113,7 @@ export class Builder {
     if (!getIn(this.spec, ["model", "init"])) setIn(this.spec, ["model", "init"], { weights: "kaiming_normal", bias: "zeros" });
     this.errors = [];
     this.render();
-    this.opts.onChange?.(this.spec);
+    this.opts.onChange?.(this.output());
   }
 
   // ---- context used by fields.js / listeditor.js
@@ -77,7 +122,7 @@ export class Builder {
   set(path, value, rerender = false) {
     setIn(this.spec, path, value);
     if (rerender) this.render();
-    this.opts.onChange?.(this.spec);
+    this.opts.onChange?.(this.output());
   }
 
   defaultFor(path, desc) {
@@ -109,12 +154,14 @@ export class Builder {
       case "data.upload_id": return false; // the upload control sets it
       default: break;
     }
-    if (path[0] === "optimizer" && path.length === 2 && !["name", "lr", "weight_decay"].includes(path[1])) {
-      const name = this.get(["optimizer", "name"]) || "adam";
-      return (OPTIMIZER_FIELDS[name] || []).includes(path[1]);
+    if (k === "lr_finder") return this.get(["mode"]) === "lr_finder";
+    if (path[0] === "optimizer" && path.length === 2 && !OPTIMIZER_COMMON.includes(path[1])) {
+      const name = this.get(["optimizer", "name"]) || this.defaultOptimizer;
+      return (this.optimizerFields[name] || []).includes(path[1]);
     }
-    if (path[0] === "schedule" && path.length === 2 && !["name", "warmup_epochs"].includes(path[1])) {
-      return (SCHEDULE_FIELDS[this.get(["schedule", "name"]) || "constant"] || []).includes(path[1]);
+    if (path[0] === "schedule" && path.length === 2 && !SCHEDULE_COMMON.includes(path[1])) {
+      const name = this.get(["schedule", "name"]) || this.defaultSchedule;
+      return (this.scheduleFields[name] || []).includes(path[1]);
     }
     if (k === "monitor.landscape.every_epochs") return this.get(["monitor", "landscape", "when"]) === "every";
     if (k === "monitor.landscape.resolution_y") return (this.get(["monitor", "landscape", "mode"]) || "2d") === "2d";

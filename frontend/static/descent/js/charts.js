@@ -50,6 +50,17 @@ export class PlotChart {
     this.layoutPatch = {};
     Plotly.newPlot(el, [], this.fullLayout(), CONFIG);
     charts.add(this);
+    // Plotly's `responsive` follows the window only; a chart also changes size when the
+    // panel grid reflows (a panel appearing beside it, two columns becoming one).
+    this.size = [el.clientWidth, el.clientHeight];
+    this.observer = typeof ResizeObserver === "function" ? new ResizeObserver(() => {
+      const size = [el.clientWidth, el.clientHeight];
+      if (size[0] === this.size[0] && size[1] === this.size[1]) return;
+      this.size = size;
+      cancelAnimationFrame(this.resizeFrame);
+      this.resizeFrame = requestAnimationFrame(() => this.resize());
+    }) : null;
+    this.observer?.observe(el);
   }
 
   fullLayout() {
@@ -73,7 +84,13 @@ export class PlotChart {
 
   restyleFonts() { this.schedule(); }
   resize() { if (this.el.offsetParent) Plotly.Plots.resize(this.el); }
-  destroy() { charts.delete(this); cancelAnimationFrame(this.frame); Plotly.purge(this.el); }
+  destroy() {
+    charts.delete(this);
+    this.observer?.disconnect();
+    cancelAnimationFrame(this.frame);
+    cancelAnimationFrame(this.resizeFrame);
+    Plotly.purge(this.el);
+  }
 }
 
 /**
@@ -110,14 +127,27 @@ export class LineChart extends PlotChart {
     };
   }
 
-  blankTraces() {
-    return this.spec.map((t) => ({
+  blankTrace(t) {
+    return {
       type: "scatter", mode: t.mode || "lines", name: t.name, x: [], y: [],
       yaxis: t.yaxis || "y", opacity: t.opacity ?? 1, showlegend: t.showlegend ?? true,
       line: { color: t.color, dash: t.dash || "solid", width: t.width ?? 3 },
       marker: { color: t.color, size: t.markerSize ?? 8 },
       hovertemplate: t.hover,
-    }));
+    };
+  }
+
+  blankTraces() { return this.spec.map((t) => this.blankTrace(t)); }
+
+  /** Index of the trace named `name`, adding it (from `spec`) the first time it is asked for. */
+  traceIndex(name, spec) {
+    const i = this.spec.findIndex((t) => t.name === name);
+    if (i >= 0) return i;
+    this.spec = [...this.spec, { ...spec, name }];
+    this.buffer.push({ x: [], y: [] });
+    this.traces.push(this.blankTrace(this.spec[this.spec.length - 1]));
+    this.schedule();
+    return this.spec.length - 1;
   }
 
   reset() {

@@ -32,7 +32,7 @@ async function validate() {
   const box = $("validation");
   box.dataset.state = "checking";
   try {
-    const res = await api.validate(state.builder.spec);
+    const res = await api.validate(state.builder.output());
     if (seq !== state.validateSeq) return; // an older answer arriving late
     state.builder.markErrors([]);
     showSummary(res.summary || {});
@@ -80,8 +80,9 @@ async function train() {
   const btn = $("train");
   btn.disabled = true;
   try {
-    const run = await api.createRun(state.builder.spec);
-    startRun(run, structuredClone(state.builder.spec));
+    const spec = state.builder.output();
+    const run = await api.createRun(spec);
+    startRun(run, spec);
   } catch (err) {
     showErrors(err.errors);
     toast(err.status === 400 ? "The spec has problems: see the list." : err.message);
@@ -96,7 +97,7 @@ function startRun(run, spec) {
   $("run-area").hidden = false;
   $("run-empty").hidden = true;
   state.view.reset(spec);
-  state.view.on_status({ status: run.status || "queued" });
+  state.view.on_status({ status: run.status || "queued", queue_position: run.queue_position });
   $("run-share").replaceChildren(shareBox(absolute(run.url || `/r/${run.id}`), "Share this run"),
     h("a", { href: run.url || `/r/${run.id}`, target: "_blank", rel: "noopener", class: "btn" }, "Open run page ↗"));
   $("stop").hidden = false;
@@ -135,7 +136,7 @@ function renderPresets(presets) {
     if (!p) return;
     state.builder.load(p.spec);
     showLesson(p);
-    writeHash(state.builder.spec);
+    writeHash(state.builder.output());
   });
 }
 
@@ -160,7 +161,7 @@ async function main() {
   $("train").addEventListener("click", train);
   $("stop").addEventListener("click", stop);
   $("share-setup").addEventListener("click", async () => {
-    writeHash(state.builder.spec);
+    writeHash(state.builder.output());
     const box = shareBox(location.href, "Link to this setup");
     $("setup-share").replaceChildren(box);
     $("setup-share").hidden = false;
@@ -169,7 +170,7 @@ async function main() {
   // A pasted link with another #spec= replaces the form (the page does not reload).
   window.addEventListener("hashchange", () => {
     const spec = specFromHash();
-    if (spec && encodeSpec(spec) !== encodeSpec(state.builder.spec)) state.builder.load(spec);
+    if (spec && encodeSpec(spec) !== encodeSpec(state.builder.output())) state.builder.load(spec);
   });
   api.presets().then((list) => { state.presets = list || []; renderPresets(state.presets); })
     .catch((err) => console.warn("descent: presets unavailable", err.message));

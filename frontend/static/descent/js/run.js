@@ -84,6 +84,7 @@ async function toggleReplay(speed) {
   if (state.replay) { state.replay.stop(); return; }
   const events = await fetchAllEvents(runId);
   state.view.reset(state.run.spec);
+  state.view.setDevice(state.run.device);
   state.replaying = true; // set before the first frame plays its old status events
   state.replay = replay(events, (ev) => state.view.handle(ev), {
     speed, onProgress: (p) => { $("replay-progress").value = p; },
@@ -116,6 +117,9 @@ async function main() {
   }
   state.status = state.run.status;
   state.view = new RunView($("run"), { spec: state.run.spec, onStatus, onApplyLr: applyLr });
+  state.view.setDevice(state.run.device);
+  // fresher than the position in the first status event, which the socket replays
+  if (state.run.status === "queued") state.view.setQueuePosition(state.run.queue_position);
   renderHeader();
   if (state.run.error) state.view.on_status({ status: state.run.status, message: state.run.error });
   state.socket = connectRunSocket(state.run.ws || `/ws/runs/${runId}/`, {

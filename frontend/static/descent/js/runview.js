@@ -18,9 +18,18 @@ const STATUS_TEXT = {
   cancelled: "Stopped", diverged: "Diverged", timed_out: "Timed out",
 };
 
-export function statusBadge(status) {
-  return h("span", { class: `badge status-${status || "unknown"}`, "data-status": status || "" },
-    STATUS_TEXT[status] || status || "…");
+/** The status pill; a queued run's says where it stands ("Queued — position 2"). */
+export function statusBadge(status, queuePosition) {
+  const queued = status === "queued" && queuePosition > 0;
+  return h("span", { class: `badge status-${status || "unknown"}`, "data-status": status || "",
+    "data-queue-position": queued ? String(queuePosition) : null },
+  STATUS_TEXT[status] || status || "…", queued ? ` — position ${queuePosition}` : null);
+}
+
+/** [["l1", v], ["l2", v]] of an epoch's `penalty`, finite numbers only. */
+function penaltyParts(p) {
+  if (!p || typeof p !== "object") return [];
+  return ["l1", "l2"].filter((k) => typeof p[k] === "number" && Number.isFinite(p[k])).map((k) => [k, p[k]]);
 }
 
 export class RunView {
@@ -37,6 +46,8 @@ export class RunView {
   reset(spec = this.spec) {
     this.spec = spec || {};
     this.status = null;
+    this.queuePosition = null;
+    this.device = null;
     this.dataset = null;
     this.lastStep = null;
     this.epochs = 0;
@@ -57,10 +68,13 @@ export class RunView {
     this.summary = new SummaryPanel(this.grid);
   }
 
-  renderHead(status, message, queuePosition) {
+  renderHead(status = this.status, message = this.statusMessage) {
     const total = this.spec?.training?.epochs;
-    const parts = [statusBadge(status)];
-    if (status === "queued" && queuePosition) parts.push(h("span", { class: "muted" }, `position ${queuePosition} in queue`));
+    const parts = [statusBadge(status, this.queuePosition)];
+    if (this.device) {
+      parts.push(h("span", { class: "device", "data-device": this.device, title: "where the run trains" },
+        "device ", h("strong", {}, this.device === "cuda" ? "cuda (GPU)" : this.device)));
+    }
     if (this.epochs) parts.push(h("span", { class: "progress-text" }, `epoch ${this.epochs}${total ? ` / ${total}` : ""}`));
     if (message && !TERMINAL.includes(status)) parts.push(h("span", { class: "muted" }, message));
     this.head.replaceChildren(...parts);
@@ -72,10 +86,28 @@ export class RunView {
     if (typeof fn === "function") fn.call(this, ev);
   }
 
+  /** Where the run trains ("cpu", "cuda"), from GET /api/runs/<id> or the dataset event. */
+  setDevice(device) {
+    if (!device || device === this.device) return;
+    this.device = String(device);
+    this.renderHead();
+  }
+
+  /** A queued run's place in the queue (1 = next to start). */
+  setQueuePosition(pos) {
+    if (!(pos > 0)) return;
+    this.queuePosition = pos;
+    this.renderHead();
+  }
+
   on_status(ev) {
     this.status = ev.status;
     this.statusMessage = ev.message || "";
-    this.renderHead(ev.status, ev.message, ev.queue_position);
+    if (ev.status !== "queued") this.queuePosition = null;
+    // A position only ever falls while a run waits; the persisted first status event
+    // (replayed to a late viewer) carries the position at creation, which may be stale.
+    else if (ev.queue_position > 0) this.queuePosition = Math.min(this.queuePosition || Infinity, ev.queue_position);
+    this.renderHead(ev.status, ev.message);
     const bad = ["failed", "diverged", "cancelled", "timed_out"].includes(ev.status);
     this.alert.hidden = !bad;
     this.alert.className = `alert alert-${ev.status}`;
@@ -86,9 +118,16 @@ export class RunView {
     this.opts.onStatus?.(ev.status, ev);
   }
 
+  // Transient (no seq, not persisted): the queue moved while this run waits in it.
+  on_queue(ev) {
+    if (this.status !== null && this.status !== "queued") return; // it already left the queue
+    this.setQueuePosition(ev.queue_position);
+  }
+
   on_dataset(ev) {
     this.dataset = ev;
     this.boundary.setDataset(ev);
+    if (ev.device) this.setDevice(ev.device);
   }
 
   // Charts appear with their first data: an LR range test has no epochs, and a run
@@ -147,15 +186,23 @@ export class RunView {
     const x = this.lastStep ?? ev.epoch;
     this.lossChart().append(1, x, ev.train_loss);
     this.loss.append(2, x, ev.val_loss);
+    // L1/L2 penalties are added to the training objective but not to these losses
+    // (the data loss): a dashed line of their own shows how much they weigh.
+    const penalty = penaltyParts(ev.penalty);
+    if (penalty.length) {
+      const i = this.loss.traceIndex("L1/L2 penalty", { name: "L1/L2 penalty", color: PALETTE[4], dash: "dash",
+        mode: "lines+markers", markerSize: 6 });
+      this.loss.append(i, x, penalty.reduce((a, [, v]) => a + v, 0));
+    }
     this.accChart(regression).append(0, ev.epoch, regression ? ev.train_r2 : ev.train_acc);
     this.acc.append(1, ev.epoch, regression ? ev.val_r2 : ev.val_acc);
     this.epochs = Math.max(this.epochs, (ev.epoch ?? 0) + (this.zeroBased(ev) ? 1 : 0));
-    this.renderHead(this.status, this.statusMessage);
+    this.renderHead();
     const items = [["epoch", this.epochs], ["train loss", ev.train_loss], ["val loss", ev.val_loss]];
     if (regression) items.push(["val R²", ev.val_r2]);
     else items.push(["train acc", ev.train_acc], ["val acc", ev.val_acc]);
     items.push(["lr", ev.lr]);
-    if (ev.penalty) items.push(["penalty", ev.penalty]);
+    for (const [k, v] of penalty) items.push([`${k.toUpperCase()} penalty`, v]);
     this.readout.replaceChildren(...items.filter(([, v]) => v !== undefined).map(([k, v]) =>
       h("div", { class: "stat" }, h("span", { class: "stat-label" }, k), h("span", { class: "stat-value" }, fmt(v, 3)))));
   }

@@ -4,6 +4,8 @@
 // no gap (the server replays from the database) and no duplicate (seq <= last is
 // dropped here). A coalesced `step` message carries lists and the seq of its last
 // step, so "seq <= last" stays a correct duplicate test for it too.
+// Transient notices have no seq (`queue` when the queue moves, `live`, `pong`): they
+// are not persisted, so they are never duplicates and never move the resume point.
 
 const TERMINAL = new Set(["succeeded", "failed", "cancelled", "diverged", "timed_out"]);
 
@@ -36,10 +38,10 @@ export function connectRunSocket(path, { onEvent, onState = () => {}, after = 0 
 
   function handle(ev) {
     if (!ev || typeof ev !== "object") return;
-    if (typeof ev.seq === "number") {
-      if (ev.seq <= last) return;
+    if (typeof ev.seq === "number" && Number.isFinite(ev.seq)) {
+      if (ev.seq <= last) return; // already handled (a replay overlapping the live stream)
       last = ev.seq;
-    }
+    } // else: a transient notice; handled, but `last` stays where the persisted stream is
     if (ev.type === "status" && TERMINAL.has(ev.status)) finished = true;
     try {
       onEvent(ev);

@@ -22,7 +22,7 @@ function splitMetrics(ev) {
 export class SummaryPanel {
   constructor(grid) {
     this.panel = makePanel(grid, { id: "summary", title: "Summary", order: 1, wide: true });
-    this.cmPanel = makePanel(grid, { id: "confusion", title: "Confusion matrix", order: 14,
+    this.cmPanel = makePanel(grid, { id: "confusion", title: "Confusion matrix", order: 2,
       help: "Rows: true class; columns: predicted class (test set)." });
   }
 
@@ -37,11 +37,13 @@ export class SummaryPanel {
     const flatUsed = new Set(SPLITS.flatMap((s) => METRICS.map((k) => `${s}_${k}`)));
     const facts = Object.entries(ev).filter(([k, v]) => !SKIP.has(k) && !flatUsed.has(k) &&
       (v === null || typeof v !== "object"));
-    if (ev.sharpness) {
-      facts.push(["sharpness: top Hessian eigenvalue", ev.sharpness.top_eigenvalue]);
-      facts.push(["sharpness: Hessian trace", ev.sharpness.trace]);
-    }
-    const dl = h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k.replaceAll("_", " ")), h("dd", {}, fmt(v))]));
+    // Sharpness of the minimum found (PyHessian): top eigenvalue and trace of the Hessian.
+    const sharp = ev.sharpness && typeof ev.sharpness === "object" ? ev.sharpness : {};
+    const sharpFacts = [["top_eigenvalue", "sharpness: top Hessian eigenvalue"], ["trace", "sharpness: Hessian trace"]]
+      .filter(([k]) => typeof sharp[k] === "number").map(([k, label]) => [label, sharp[k], `sharpness-${k}`]);
+    facts.push(...sharpFacts);
+    const dl = h("dl", { class: "facts" }, facts.map(([k, v, id]) => [h("dt", {}, k.replaceAll("_", " ")),
+      h("dd", { "data-fact": id || k }, fmt(v))]));
     this.panel.body.replaceChildren(h("div", { class: "summary-row" }, table, dl));
     if (Array.isArray(ev.confusion_matrix) && ev.confusion_matrix.length) this.confusion(ev);
   }
