@@ -73,8 +73,17 @@ def _setup(spec):
     return data, net, opt, loss_fn, aug
 
 
+@torch.no_grad()
+def epoch_eval(net, loss_fn, data) -> tuple[float, float]:
+    """What any training script does once an epoch to draw its curves: train and val loss."""
+    net.eval()
+    out = loss_fn(net(data.x_train), data.y_train).item(), loss_fn(net(data.x_val), data.y_val).item()
+    net.train()
+    return out
+
+
 def hand(spec) -> float:
-    """The minimal loop: tensors in memory, index batches, nothing else."""
+    """The minimal loop: tensors in memory, index batches, a train/val loss per epoch."""
     data, net, opt, loss_fn, aug = _setup(spec)
     gen = torch.Generator().manual_seed(0)
     x, y, bs = data.x_train, data.y_train, spec.training.batch_size
@@ -89,11 +98,12 @@ def hand(spec) -> float:
             loss_fn(net(xb), yb).backward()
             opt.step()
             steps += 1
+        epoch_eval(net, loss_fn, data)
     return steps / (time.perf_counter() - t0)
 
 
 def dataloader(spec) -> float:
-    """The idiomatic loop: TensorDataset + DataLoader(shuffle=True)."""
+    """The idiomatic loop: TensorDataset + DataLoader(shuffle=True), a train/val loss per epoch."""
     data, net, opt, loss_fn, aug = _setup(spec)
     gen = torch.Generator().manual_seed(0)
     loader = DataLoader(TensorDataset(data.x_train, data.y_train), batch_size=spec.training.batch_size,
@@ -107,6 +117,7 @@ def dataloader(spec) -> float:
             loss_fn(net(xb), yb).backward()
             opt.step()
             steps += 1
+        epoch_eval(net, loss_fn, data)
     return steps / (time.perf_counter() - t0)
 
 
