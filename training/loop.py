@@ -274,6 +274,8 @@ class Trainer:
             extra = self.tracker.finish(self)
             if extra:
                 summary.update(extra)
+            if self.sink.should_stop():  # stopped while the landscape was being drawn
+                status, message = "cancelled", "stopped by request while computing the loss landscape"
         self.emit("summary", **summary)
         self.emit("status", status=status, message=message)
         return status

@@ -93,3 +93,43 @@ def watch_console(page) -> list[str]:
 
     page.on("console", on_console)
     return problems
+
+
+def api_call(page, method: str, *args):
+    """Call the page's own API client (static/descent/js/api.js): same session, same CSRF."""
+    return page.evaluate(
+        """async ([method, args]) => (await import('/static/descent/js/api.js')).api[method](...args)""",
+        [method, list(args)],
+    )
+
+
+def panel_boxes(page) -> dict:
+    """{panel id: {x, y, width, height}} of every visible run panel."""
+    return page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('.panel-grid > .panel:not([hidden])')]
+            .map((el) => { const r = el.getBoundingClientRect();
+                           return [el.id.replace('panel-', ''), {x: r.x, y: r.y + scrollY, width: r.width, height: r.height}]; }))"""
+    )
+
+
+def chart_font_sizes(page) -> list[float]:
+    """Font sizes (px) of every non-empty text Plotly drew in SVG on the page."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.js-plotly-plot svg text')]
+            .filter((t) => t.textContent.trim() && t.getBoundingClientRect().width > 0)
+            .map((t) => parseFloat(getComputedStyle(t).fontSize))"""
+    )
+
+
+def wait_run(page, run_id: str, statuses=TERMINAL, timeout: float = 240) -> dict:
+    """Poll GET /api/runs/<id> until the run's status is one of `statuses`; return the run."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        run = api_call(page, "run", run_id)
+        if run["status"] in statuses:
+            return run
+        if time.monotonic() > deadline:
+            raise AssertionError(f"run {run_id} is still {run['status']}")
+        page.wait_for_timeout(300)

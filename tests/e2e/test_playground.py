@@ -3,6 +3,7 @@
 import pytest
 
 from tests.e2e.helpers import (
+    api_call,
     browser_errors,
     open_playground,
     open_run,
@@ -130,4 +131,89 @@ def test_the_lr_range_test_suggests_an_lr_that_one_click_applies(live_server_url
     assert page.input_value("[data-path='/mode'] select") == "train"
     assert float(page.input_value("[data-path='/optimizer/lr'] input")) == pytest.approx(lr, rel=1e-2)
     assert page.inner_text("#train") == "Train"
+    assert problems == [] and browser_errors(page) == []
+
+
+def _answer_to(page, action):
+    """Do `action` and return the answer of the validation it triggers (debounced)."""
+    with page.expect_response("**/api/spec/validate") as resp:
+        action()
+    return resp.value
+
+
+def _wait_hash(page, check, timeout_ms: int = 10_000):
+    """Poll the URL hash until check(spec) holds (it is rewritten 250 ms after an edit)."""
+    for _ in range(timeout_ms // 100):
+        if check(spec_in_hash(page)):
+            return spec_in_hash(page)
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the hash never matched: {spec_in_hash(page)}")
+
+
+def test_switching_the_optimizer_drops_the_hyperparameters_the_new_one_does_not_have(live_server_url, page, screenshot):
+    problems = watch_console(page)
+    open_playground(page, live_server_url)
+    # the server is strict: a hyperparameter the optimizer does not have is an error
+    with pytest.raises(Exception, match="/optimizer/momentum"):
+        api_call(page, "validate", {"optimizer": {"name": "adam", "momentum": 0.8}})
+
+    set_field(page, "/training/epochs", "3")
+    assert _answer_to(page, lambda: page.select_option("[data-path='/optimizer/name'] select", "momentum")).ok
+    answer = _answer_to(page, lambda: set_field(page, "/optimizer/momentum", "0.8"))
+    assert answer.ok and answer.request.post_data_json["spec"]["optimizer"] == {"name": "momentum", "momentum": 0.8}
+    _wait_hash(page, lambda s: s["optimizer"].get("momentum") == 0.8)
+
+    answer = _answer_to(page, lambda: page.select_option("[data-path='/optimizer/name'] select", "adam"))
+    assert answer.ok, answer.text()
+    assert answer.request.post_data_json["spec"]["optimizer"] == {"name": "adam"}
+    page.wait_for_selector("#validation[data-state='valid']")
+    assert page.locator("[data-path='/optimizer/momentum']").count() == 0  # adam has none to show
+    assert page.locator("[data-path='/optimizer/betas']").count() == 1
+    assert _wait_hash(page, lambda s: "momentum" not in s["optimizer"])["optimizer"] == {"name": "adam"}
+    screenshot("optimizer_switched_to_adam")
+
+    with page.expect_request("**/api/runs") as created:
+        page.click("#train")
+    assert created.value.post_data_json["spec"]["optimizer"] == {"name": "adam"}
+    assert wait_status(page) == "succeeded"
+
+    # the form still remembers the momentum for when momentum is chosen again
+    page.select_option("[data-path='/optimizer/name'] select", "momentum")
+    assert page.input_value("[data-path='/optimizer/momentum'] input") == "0.8"
+    _wait_hash(page, lambda s: s["optimizer"] == {"name": "momentum", "momentum": 0.8})
+    assert problems == [] and browser_errors(page) == []
+
+
+def test_switching_the_schedule_drops_the_fields_the_new_one_does_not_read(live_server_url, page, screenshot):
+    problems = watch_console(page)
+    open_playground(page, live_server_url)
+    with pytest.raises(Exception, match="/schedule/max_lr"):
+        api_call(page, "validate", {"schedule": {"name": "cosine", "max_lr": 0.1}})
+
+    set_field(page, "/training/epochs", "3")
+    assert _answer_to(page, lambda: page.select_option("[data-path='/schedule/name'] select", "cyclic")).ok
+    answer = _answer_to(page, lambda: set_field(page, "/schedule/max_lr", "0.1"))
+    assert answer.ok and answer.request.post_data_json["spec"]["schedule"] == {"name": "cyclic", "max_lr": 0.1}
+
+    answer = _answer_to(page, lambda: page.select_option("[data-path='/schedule/name'] select", "cosine"))
+    assert answer.ok, answer.text()
+    assert answer.request.post_data_json["spec"]["schedule"] == {"name": "cosine"}
+    page.wait_for_selector("#validation[data-state='valid']")
+    assert page.locator("[data-path='/schedule/max_lr']").count() == 0
+    assert page.locator("[data-path='/schedule/min_lr']").count() == 1  # what cosine does read
+    assert _wait_hash(page, lambda s: "max_lr" not in s["schedule"])["schedule"] == {"name": "cosine"}
+
+    # a gamma typed for the step schedule goes the same way when it no longer applies
+    assert _answer_to(page, lambda: page.select_option("[data-path='/schedule/name'] select", "step")).ok
+    assert _answer_to(page, lambda: set_field(page, "/schedule/gamma", "0.5")).ok
+    answer = _answer_to(page, lambda: page.select_option("[data-path='/schedule/name'] select", "cosine"))
+    assert answer.ok and answer.request.post_data_json["spec"]["schedule"] == {"name": "cosine"}
+    page.wait_for_selector("#validation[data-state='valid']")
+
+    with page.expect_request("**/api/runs") as created:
+        page.click("#train")
+    assert created.value.post_data_json["spec"]["schedule"] == {"name": "cosine"}
+    assert wait_status(page) == "succeeded"
+    wait_points(page, "lr", 0, at_least=2)
+    screenshot("schedule_switched_to_cosine")
     assert problems == [] and browser_errors(page) == []

@@ -94,3 +94,17 @@ def test_batchnorm_with_batches_of_one_is_a_validation_error():
     with pytest.raises(SpecError) as exc:
         validate({"training": {"batch_size": 1}, "model": {"layers": [{"type": "batchnorm"}]}})
     assert exc.value.errors[0]["path"] == "/training/batch_size"
+
+
+def test_stop_during_the_final_landscape_ends_cancelled():
+    class StopAtLandscape(ListSink):
+        def should_stop(self):
+            return any(e["type"] == "landscape" for e in self.events)
+
+    sink = StopAtLandscape()
+    status = train(validate({**FAST, "training": {"epochs": 2},
+                             "monitor": {"diagnostics": False, "boundary": False,
+                                         "landscape": {"mode": "2d", "resolution": 15, "eval_samples": 64}}}), sink)
+    assert status == "cancelled" and sink.events[-1]["status"] == "cancelled"
+    done = {e["surface"] for e in sink.events if e["type"] == "landscape" and e.get("done")}
+    assert not {"random", "pca"} <= done  # the grids were cut short

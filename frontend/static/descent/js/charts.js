@@ -26,11 +26,16 @@ export function baseLayout(extra = {}) {
 }
 
 export function axis(title, extra = {}) {
+  // A log axis labels the ticks between powers of ten ("2", "5") at 3/4 of the font
+  // size unless a tickformat is given: with one they are full size and say what they
+  // are; fewer ticks keep full-size labels apart (1, 2, 5 per decade at most).
+  const log = extra.type === "log" ? { tickformat: "~g", nticks: 3 } : {};
   return { title: { text: title, font: { size: fontSize() } }, tickfont: { size: fontSize() - 1 },
-    automargin: true, gridcolor: "#e3e7ee", zeroline: false, ...extra };
+    automargin: true, gridcolor: "#e3e7ee", zeroline: false, ...log, ...extra };
 }
 
-const CONFIG = { responsive: true, displaylogo: false,
+// Not `responsive`: each chart follows its own element's size (ResizeObserver below).
+const CONFIG = { displaylogo: false,
   modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage", "sendDataToCloud"] };
 
 /** Toggle projector sizes on every chart alive on the page. */
@@ -50,21 +55,25 @@ export class PlotChart {
     this.layoutPatch = {};
     Plotly.newPlot(el, [], this.fullLayout(), CONFIG);
     charts.add(this);
-    // Plotly's `responsive` follows the window only; a chart also changes size when the
-    // panel grid reflows (a panel appearing beside it, two columns becoming one).
+    // Redraw at the new size whenever the element changes size: the window, and also
+    // the panel grid reflowing (a panel appearing beside this one, two columns becoming one).
     this.size = [el.clientWidth, el.clientHeight];
     this.observer = typeof ResizeObserver === "function" ? new ResizeObserver(() => {
       const size = [el.clientWidth, el.clientHeight];
       if (size[0] === this.size[0] && size[1] === this.size[1]) return;
       this.size = size;
-      cancelAnimationFrame(this.resizeFrame);
-      this.resizeFrame = requestAnimationFrame(() => this.resize());
+      this.resize();
     }) : null;
     this.observer?.observe(el);
   }
 
   fullLayout() {
-    return { ...baseLayout(), ...this.layoutFn(this), ...this.layoutPatch, datarevision: Date.now() };
+    // The element's own size, given explicitly: Plotly's autosize only looks again on a
+    // window resize, and a react() after its own resize can bring back the old size.
+    const w = this.el.clientWidth;
+    const ht = this.el.clientHeight;
+    const size = w > 0 && ht > 0 ? { width: w, height: ht } : {};
+    return { ...baseLayout(), ...this.layoutFn(this), ...this.layoutPatch, ...size, datarevision: Date.now() };
   }
 
   /** Replace all traces (and optionally patch the layout) on the next frame. */
@@ -83,12 +92,11 @@ export class PlotChart {
   }
 
   restyleFonts() { this.schedule(); }
-  resize() { if (this.el.offsetParent) Plotly.Plots.resize(this.el); }
+  resize() { if (this.el.offsetParent) this.schedule(); }
   destroy() {
     charts.delete(this);
     this.observer?.disconnect();
     cancelAnimationFrame(this.frame);
-    cancelAnimationFrame(this.resizeFrame);
     Plotly.purge(this.el);
   }
 }
@@ -120,7 +128,7 @@ export class LineChart extends PlotChart {
     if (o.logY || (o.autoLog && this.yMinPos > 0 && this.yMax / this.yMinPos > 1e3)) y.type = "log";
     else if (o.padConstant && this.yMax > 0 && this.yMax - this.yMin <= 1e-9 * this.yMax) y.range = [0, 2 * this.yMax];
     return {
-      xaxis: axis(o.xTitle || "", o.logX ? { type: "log" } : {}),
+      xaxis: axis(o.xTitle || "", o.logX ? { type: "log", dtick: 1 } : {}), // a label every decade
       yaxis: axis(o.yTitle || "", y),
       shapes: this.shapes,
       ...(o.layout || {}),
