@@ -125,7 +125,8 @@ export class LineChart extends PlotChart {
   lineLayout() {
     const o = this.opts || {};
     const y = {};
-    if (o.logY || (o.autoLog && this.yMinPos > 0 && this.yMax / this.yMinPos > 1e3)) y.type = "log";
+    if (this.yRange) y.range = this.yRange; // set by the owner (the LR range test caps its axis)
+    else if (o.logY || (o.autoLog && this.yMinPos > 0 && this.yMax / this.yMinPos > 1e3)) y.type = "log";
     else if (o.padConstant && this.yMax > 0 && this.yMax - this.yMin <= 1e-9 * this.yMax) y.range = [0, 2 * this.yMax];
     return {
       xaxis: axis(o.xTitle || "", o.logX ? { type: "log", dtick: 1 } : {}), // a label every decade

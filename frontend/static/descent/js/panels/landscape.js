@@ -52,9 +52,9 @@ export class LandscapePanel {
     // Both cells exist before either chart is drawn, so each measures its half of the row.
     const left = chartDiv(row, "chart square");
     const right = chartDiv(row, "chart square surface3d");
-    this.contour = new PlotChart(left, () => ({
-      xaxis: axis("α"), yaxis: axis(this.surfaces[this.current]?.mode === "1d" ? "loss" : "β"),
-    }));
+    // Axis titles live in the layout function (not a react() patch) so that projector
+    // mode, which redraws every chart, gives them its bigger type too.
+    this.contour = new PlotChart(left, () => this.contourAxes());
     this.surface = new PlotChart(right, () => ({
       margin: { l: 0, r: 0, t: 10, b: 0 },
       scene: { xaxis: { title: { text: "α" } }, yaxis: { title: { text: "β" } },
@@ -97,6 +97,13 @@ export class LandscapePanel {
     }, LABELS[k] || k)));
   }
 
+  contourAxes() {
+    const s = this.surfaces[this.current];
+    if (s?.mode !== "1d") return { xaxis: axis("α"), yaxis: axis("β") };
+    return { xaxis: axis(s.key === "interpolation" ? "α (0 = initial weights, 1 = trained)" : "α"),
+      yaxis: axis(this.log ? "log₁₀ loss" : "loss") };
+  }
+
   z(v) { return v === null || v === undefined ? null : (this.log ? Math.log10(Math.max(v, 1e-12)) : v); }
 
   draw() {
@@ -112,9 +119,7 @@ export class LandscapePanel {
     if (s.mode === "1d") {
       surfaceEl.hidden = true;
       this.contour.react([{ type: "scatter", mode: "lines+markers", name: "loss", x: s.alphas,
-        y: (s.grid[0] || []).map((v) => this.z(v)), line: { color: PALETTE[3], width: 4 } }],
-      { yaxis: axis(this.log ? "log₁₀ loss" : "loss"),
-        xaxis: axis(s.key === "interpolation" ? "α (0 = initial weights, 1 = trained)" : "α") });
+        y: (s.grid[0] || []).map((v) => this.z(v)), line: { color: PALETTE[3], width: 4 } }]);
       return;
     }
     if (surfaceEl.hidden) {
@@ -135,7 +140,7 @@ export class LandscapePanel {
       surf.push({ type: "scatter3d", mode: "lines+markers", name: "trajectory", x: tr.x, y: tr.y, z: tz,
         line: { color: "#d62728", width: 6 }, marker: { size: 3, color: "#d62728" } });
     }
-    this.contour.react(traces, { yaxis: axis("β"), xaxis: axis("α") });
+    this.contour.react(traces);
     this.surface.react(surf);
   }
 }

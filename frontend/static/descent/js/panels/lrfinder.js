@@ -2,7 +2,7 @@
 // the learning rate grows exponentially every step; the loss falls, flattens, then
 // explodes. The suggestion is the lr of steepest descent of the smoothed loss.
 import { h, fmt } from "../dom.js";
-import { LineChart, PALETTE, axis } from "../charts.js";
+import { LineChart, PALETTE } from "../charts.js";
 import { makePanel, chartDiv } from "./panel.js";
 
 // The loss explodes at the end of the test; an autoscaled axis would flatten the
@@ -15,7 +15,7 @@ function yRange(ev) {
   const hi = Math.max(...ys);
   if (hi <= 1.6 * start) return undefined;
   const top = 1.6 * start;
-  return axis("loss", { range: [lo - 0.05 * (top - lo), top] });
+  return [lo - 0.05 * (top - lo), top];
 }
 
 export class LrFinderPanel {
@@ -42,7 +42,7 @@ export class LrFinderPanel {
     const marks = [["suggestion", ev.suggestion, "#2ca02c", "solid"], ["min / 10", ev.suggestion_min10, "#9467bd", "dot"]]
       .filter(([, v]) => typeof v === "number" && v > 0);
     const yr = yRange(ev);
-    this.chart.layoutPatch = yr ? { yaxis: yr } : {};
+    this.chart.yRange = yr; // applied at each redraw (fonts change in projector mode)
     this.chart.setShapes(marks.map(([, v, color, dash]) => ({ type: "line", x0: v, x1: v, yref: "paper", y0: 0, y1: 1,
       line: { color, width: 3, dash } })));
     this.actions.replaceChildren(...marks.map(([label, v, color]) => h("span", { class: "lr-suggestion" },
