@@ -34,9 +34,11 @@ def test_sink_numbers_persists_and_coalesces_steps():
     sink.close()
     seqs = list(Event.objects.filter(run=run).values_list("seq", flat=True))
     assert seqs == list(range(2, 503))
-    assert len(rec.messages) == 2  # one coalesced step message, then the epoch
-    assert rec.messages[0]["seqs"] == list(range(2, 502)) and rec.messages[0]["loss"][3] is None
-    assert rec.messages[1] == {"seq": 502, "type": "epoch", "epoch": 1, "train_loss": None}
+    # the first step at once, the rest coalesced into one message, then the epoch
+    assert len(rec.messages) == 3
+    assert rec.messages[0]["seq"] == 2 and rec.messages[0]["step"] == 1
+    assert rec.messages[1]["seqs"] == list(range(3, 502)) and rec.messages[1]["loss"][2] is None
+    assert rec.messages[2] == {"seq": 502, "type": "epoch", "epoch": 1, "train_loss": None}
     assert Run.objects.get(pk=run.pk).last_seq == 502
 
 

@@ -26,7 +26,7 @@ class EventSink:
         self.interval = settings.STEP_PUBLISH_INTERVAL if interval is None else interval
         self.stop_check_interval = stop_check_interval
         self.pending: list[dict] = []
-        self.last_flush = 0.0
+        self.last_flush = float("-inf")  # the first step goes out at once: the chart starts drawing
         self.last_stop_check = 0.0
         self.stop = False
         self.summary: dict | None = None
