@@ -21,6 +21,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _die_with_parent() -> None:
+    """Linux: children get SIGTERM when the launcher dies, even by SIGKILL (no orphans)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -51,7 +61,7 @@ def start_redis(var_dir: Path, port: int | None = None) -> tuple[subprocess.Pope
     proc = subprocess.Popen(
         [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
          "--dir", str(var_dir), "--loglevel", "warning"],
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, preexec_fn=_die_with_parent,
     )
     wait_port("127.0.0.1", port, 10, proc)
     return proc, f"redis://127.0.0.1:{port}/0"
@@ -72,13 +82,13 @@ def start_worker(env: dict, concurrency: int = 1, log_level: str = "warning") ->
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "webapp", "worker", "-l", log_level, *pool,
          "-Q", worker_queues(), "--without-gossip", "--without-mingle", "-n", f"descent-{os.getpid()}@%h"],
-        cwd=ROOT, env=env,
+        cwd=ROOT, env=env, preexec_fn=_die_with_parent,
     )
 
 
 def start_web(env: dict, host: str, port: int) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "daphne", "-v", "0", "-b", host, "-p", str(port), "webapp.asgi:application"],
-                            cwd=ROOT, env=env)
+                            cwd=ROOT, env=env, preexec_fn=_die_with_parent)
 
 
 def main() -> int:

@@ -87,7 +87,16 @@ export class PlotChart {
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
-      Plotly.react(this.el, this.traces, this.fullLayout(), CONFIG);
+      const layout = this.fullLayout();
+      const done = Plotly.react(this.el, this.traces, layout, CONFIG);
+      // An axis held to an aspect ratio (scaleanchor + constrain: "domain", the decision
+      // boundary) is settled by Plotly against the previous draw's ranges: after a new
+      // size or new data it comes out shrunk on both axes. A second pass lands it.
+      if (this.settling) { this.settling = false; return; }
+      if (layout.xaxis?.scaleanchor || layout.yaxis?.scaleanchor) {
+        this.settling = true;
+        Promise.resolve(done).then(() => this.schedule());
+      }
     });
   }
 
