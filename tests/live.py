@@ -16,7 +16,7 @@ import urllib.request
 from http.cookiejar import CookieJar
 from pathlib import Path
 
-from webapp.serve import ROOT, free_port, start_redis, start_web, start_worker, wait_port
+from webapp.serve import ROOT, free_port, start_redis, start_web, start_worker, stop_all, wait_port
 
 
 class LiveApp:
@@ -63,14 +63,7 @@ class LiveApp:
         raise TimeoutError("the Celery worker did not answer a ping")
 
     def stop(self) -> None:
-        # web first, then the worker, Redis last: nobody is left talking to a dead broker
-        for p in reversed(self.procs):
-            if p.poll() is None:
-                p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(self.procs)
         self.tmp.cleanup()
 
 

@@ -91,6 +91,17 @@ def start_web(env: dict, host: str, port: int) -> subprocess.Popen:
                             cwd=ROOT, env=env, preexec_fn=_die_with_parent)
 
 
+def stop_all(procs: list[subprocess.Popen]) -> None:
+    """Web first, then the worker, Redis last: nobody is left talking to a dead broker."""
+    for p in reversed(procs):
+        if p.poll() is None:
+            p.terminate()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 def main() -> int:
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
@@ -101,14 +112,7 @@ def main() -> int:
     procs: list[subprocess.Popen] = []
 
     def stop(*_):
-        # web first, then the worker, Redis last: nobody is left talking to a dead broker
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(procs)
 
     signal.signal(signal.SIGTERM, lambda *a: (stop(), sys.exit(0)))
     try:
