@@ -133,3 +133,11 @@ def wait_run(page, run_id: str, statuses=TERMINAL, timeout: float = 240) -> dict
         if time.monotonic() > deadline:
             raise AssertionError(f"run {run_id} is still {run['status']}")
         page.wait_for_timeout(300)
+
+
+def boundary_domains(page) -> list[list[float]]:
+    """[x domain, y domain] of the decision-boundary plot (one spans [0, 1] when it fills its cell)."""
+    return page.evaluate(
+        """() => { const L = document.querySelector('#panel-boundary .js-plotly-plot')._fullLayout;
+                   return [L.xaxis.domain, L.yaxis.domain]; }"""
+    )

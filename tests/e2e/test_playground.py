@@ -1,5 +1,7 @@
 """The playground in a real browser against the whole app (Redis, Celery worker, daphne)."""
 
+from pathlib import Path
+
 import pytest
 
 from tests.e2e.helpers import (
@@ -17,6 +19,8 @@ from tests.e2e.helpers import (
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
 def test_train_streams_the_loss_and_the_boundary_and_the_run_link_shows_the_same_run(
@@ -171,6 +175,7 @@ def test_switching_the_optimizer_drops_the_hyperparameters_the_new_one_does_not_
     assert page.locator("[data-path='/optimizer/betas']").count() == 1
     assert _wait_hash(page, lambda s: "momentum" not in s["optimizer"])["optimizer"] == {"name": "adam"}
     screenshot("optimizer_switched_to_adam")
+    page.locator("#section-optimizer").screenshot(path=str(SHOTS / "optimizer_section_adam.png"))
 
     with page.expect_request("**/api/runs") as created:
         page.click("#train")

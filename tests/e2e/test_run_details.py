@@ -5,6 +5,7 @@ import pytest
 
 from tests.e2e.helpers import (
     api_call,
+    boundary_domains,
     browser_errors,
     chart_font_sizes,
     open_playground,
@@ -108,6 +109,8 @@ def test_wide_screens_get_two_columns_of_panels(finished_run, page, screenshot):
         assert abs(cw - lw) <= 2 and abs(ch - lh) <= 2, (name, cw, lw, ch, lh)
     fonts = chart_font_sizes(page)
     assert fonts and min(fonts) >= 14, sorted(fonts)[:5]
+    # the boundary keeps its aspect ratio and still fills its cell in one direction
+    assert max(d[1] - d[0] for d in boundary_domains(page)) > 0.97, boundary_domains(page)
     screenshot("run_page_wide_two_columns")
 
     # a projector: bigger type, still two columns on a 1920 px screen
@@ -118,6 +121,7 @@ def test_wide_screens_get_two_columns_of_panels(finished_run, page, screenshot):
     assert _same_row(boxes, "loss", "accuracy") and _same_row(boxes, "boundary", "lr")
     fonts = chart_font_sizes(page)
     assert min(fonts) >= 18, sorted(fonts)[:5]
+    assert max(d[1] - d[0] for d in boundary_domains(page)) > 0.97, boundary_domains(page)
     screenshot("run_page_projector")
     page.click("#projector-toggle")  # the choice is remembered per browser context; leave it off
 
@@ -136,6 +140,7 @@ def test_phones_and_narrow_windows_get_one_column(finished_run, browser, live_se
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     fonts = chart_font_sizes(page)
     assert fonts and min(fonts) >= 14
+    assert max(d[1] - d[0] for d in boundary_domains(page)) > 0.97, boundary_domains(page)
     screenshot(f"run_page_one_column_{width}", page)
 
     open_playground(page, live_server_url)  # the playground fits the screen too

@@ -89,15 +89,22 @@ export class PlotChart {
       this.frame = 0;
       const layout = this.fullLayout();
       const done = Plotly.react(this.el, this.traces, layout, CONFIG);
-      // An axis held to an aspect ratio (scaleanchor + constrain: "domain", the decision
-      // boundary) is settled by Plotly against the previous draw's ranges: after a new
-      // size or new data it comes out shrunk on both axes. A second pass lands it.
-      if (this.settling) { this.settling = false; return; }
-      if (layout.xaxis?.scaleanchor || layout.yaxis?.scaleanchor) {
-        this.settling = true;
-        Promise.resolve(done).then(() => this.schedule());
-      }
+      if (layout.xaxis?.scaleanchor || layout.yaxis?.scaleanchor) Promise.resolve(done).then(() => this.settle());
     });
+  }
+
+  // An axis held to an aspect ratio (scaleanchor + constrain: "domain", the decision
+  // boundary) is fitted by Plotly against the ranges of the draw before: after new data
+  // or a new size it comes out shrunk on both axes, and each redraw gets closer. Redraw
+  // until the domains stop moving.
+  settle() {
+    const fl = this.el._fullLayout;
+    if (!fl?.xaxis?.domain || !fl?.yaxis?.domain) return;
+    const d = [...fl.xaxis.domain, ...fl.yaxis.domain];
+    const moved = !this.domains || d.some((v, i) => Math.abs(v - this.domains[i]) > 1e-3);
+    this.domains = d;
+    this.settlePasses = moved ? (this.settlePasses || 0) + 1 : 0;
+    if (moved && this.settlePasses < 10) this.schedule();
   }
 
   restyleFonts() { this.schedule(); }
