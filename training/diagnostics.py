@@ -20,6 +20,7 @@ is gathered on the device and read back with a single transfer.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 
 import torch
 from torch import nn
@@ -115,27 +116,28 @@ class Diagnostics:
             values = (math.sqrt(g2), g1 / n, gmax, math.sqrt(w2), math.log10(ratio) if ratio > 0 else math.nan)
             self.grads[unit.name] = {k: _clean(v) for k, v in zip(GRAD_KEYS, values)}
 
-    @torch.no_grad()
-    def collect(self, x: torch.Tensor) -> list[dict]:
-        """One eval-mode pass over ``x`` with temporary hooks; a row per weight unit."""
-        stats: dict[int, torch.Tensor] = {}
-        nan = torch.full((), math.nan, device=x.device)
+    @contextmanager
+    def watching(self):
+        """Activation hooks on while the caller runs one eval-mode forward pass.
+
+        The trainer evaluates the validation split every epoch anyway: measuring
+        activations during that pass saves a forward pass of its own.
+        """
+        self._stats: dict[int, torch.Tensor] = {}
         handles = []
         for i, (_, probe, act) in enumerate(self.probes):
             def hook(_m, _inp, out, i=i, act=act):
-                stats[i] = _act_stats(out, act, nan)
+                self._stats[i] = _act_stats(out, act, torch.full((), math.nan, device=out.device))
             handles.append(probe.register_forward_hook(hook))
-        # eval mode flag by flag: Module.train() recurses and costs more than the forward pass here
-        modes = [m.training for m in self.modules]
-        for m in self.modules:
-            m.training = False
         try:
-            self.net(x)
+            yield self
         finally:
-            for m, mode in zip(self.modules, modes):
-                m.training = mode
             for h in handles:
                 h.remove()
+
+    def rows(self) -> list[dict]:
+        """A row per weight unit from the last watched pass and the recorded gradients."""
+        stats = getattr(self, "_stats", {})
         keys = sorted(stats)
         values = torch.stack([stats[i] for i in keys]).cpu().tolist() if keys else []
         by_probe = dict(zip(keys, values))
@@ -145,3 +147,18 @@ class Diagnostics:
             row.update({k: _clean(v) for k, v in zip(ACT_KEYS, by_probe.get(i, [math.nan] * 4))})
             rows.append(row)
         return rows
+
+    @torch.no_grad()
+    def collect(self, x: torch.Tensor) -> list[dict]:
+        """One eval-mode pass over ``x`` with temporary hooks; a row per weight unit."""
+        # eval mode flag by flag: Module.train() recurses and costs more than the forward pass here
+        modes = [m.training for m in self.modules]
+        for m in self.modules:
+            m.training = False
+        try:
+            with self.watching():
+                self.net(x)
+        finally:
+            for m, mode in zip(self.modules, modes):
+                m.training = mode
+        return self.rows()

@@ -54,6 +54,9 @@ class Diverged(Exception):
         super().__init__(f"loss became {loss} at step {step}")
 
 
+EVAL_CHUNK = 8192  # samples per forward pass when evaluating a split
+
+
 def batch_edges(n: int, bs: int) -> list[int]:
     """Batch boundaries; a last batch of one sample joins the one before it, because
     batch norm cannot normalize a single sample ("Expected more than 1 value per channel")."""
@@ -73,7 +76,7 @@ def pick_device(name: str) -> torch.device:
 
 @torch.no_grad()
 def evaluate(net: torch.nn.Module, loss_fn, x: torch.Tensor, y: torch.Tensor, task: str,
-             chunk: int = 8192) -> tuple[dict, Optional[torch.Tensor]]:
+             chunk: int = EVAL_CHUNK) -> tuple[dict, Optional[torch.Tensor]]:
     """Loss and metrics over a whole split in eval mode; returns the logits too."""
     if len(x) == 0:
         return {}, None
@@ -224,7 +227,13 @@ class Trainer:
                 return "timed_out", f"time limit reached at step {self.step}"
         # evaluation, diagnostics, boundary, early stopping, schedule
         tr, _ = evaluate(self.net, self.eval_loss_fn, self.data.x_train, self.data.y_train, self.data.task)
-        va, _ = evaluate(self.net, self.eval_loss_fn, self.data.x_val, self.data.y_val, self.data.task)
+        layers = None
+        if diag_due and 0 < len(self.data.x_val) <= EVAL_CHUNK:
+            with self.diag.watching():  # activation statistics from the validation pass itself
+                va, _ = evaluate(self.net, self.eval_loss_fn, self.data.x_val, self.data.y_val, self.data.task)
+            layers = self.diag.rows()
+        else:
+            va, _ = evaluate(self.net, self.eval_loss_fn, self.data.x_val, self.data.y_val, self.data.task)
         _, parts = self.reg.penalty()
         row = {"epoch": epoch, "train_loss": tr["loss"], "val_loss": va.get("loss"),
                "train_acc": tr.get("acc"), "val_acc": va.get("acc"), "lr": self.sched.lr_at(max(0, self.step - 1)),
@@ -237,7 +246,7 @@ class Trainer:
             raise Diverged(self.step, tr["loss"])
         self.emit("epoch", **row)
         if diag_due:
-            self.emit("diagnostics", epoch=epoch, step=self.step, layers=self.diag.collect(self._eval_x()))
+            self.emit("diagnostics", epoch=epoch, step=self.step, layers=layers or self.diag.collect(self._eval_x()))
         if spec.monitor.boundary and epoch % spec.monitor.boundary_every == 0:
             b = boundary_mod.compute(self.net, self.data, spec.monitor.boundary_resolution)
             if b is not None:
