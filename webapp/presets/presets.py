@@ -136,8 +136,10 @@ PRESETS: list[dict] = [
         "lr-range-test", "LR range test: find a good learning rate",
         "The learning rate grows exponentially every step while we record the loss (Smith 2017). "
         "Pick the lr where the loss falls fastest, press 'Apply this lr', and train.",
-        {"mode": "lr_finder", "data": {"dataset": "spiral", "n_samples": 400, "noise": 0.1},
-         "model": {"layers": _dense(32, "relu", 2)}, "optimizer": {"name": "sgd", "lr": 0.01, "momentum": 0.9},
+        # digits with SGD shows the textbook curve: flat, a steep fall, then the blow-up
+        {"mode": "lr_finder", "data": {"dataset": "digits", "noise": 0.0},
+         "model": {"layers": [{"type": "dense", "units": 64, "activation": "relu"}]},
+         "optimizer": {"name": "sgd", "lr": 0.01, "momentum": 0.9}, "training": {"batch_size": 64, "epochs": 20},
          "lr_finder": {"start_lr": 1e-5, "end_lr": 10.0, "steps": 100}},
     ),
     _preset(
