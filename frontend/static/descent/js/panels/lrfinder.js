@@ -11,7 +11,8 @@ function yRange(ev) {
   const ys = (ev.smoothed || ev.losses || []).filter(Number.isFinite);
   if (ys.length < 5) return undefined;
   const start = ys.slice(0, 5).reduce((a, b) => a + b, 0) / 5;
-  const lo = Math.min(...ys);
+  // the floor follows the raw losses too, or their dips would leave the chart
+  const lo = Math.min(...ys, ...(ev.losses || []).filter(Number.isFinite));
   const hi = Math.max(...ys);
   if (hi <= 1.6 * start) return undefined;
   const top = 1.6 * start;
