@@ -72,7 +72,7 @@ def run_detail(request, public_id: str):
         if run.is_active:
             raise ApiError(409, "stop the run before deleting it")
         run.delete()
-        return JsonResponse({}, status=204)
+        return HttpResponse(status=204)
     return JsonResponse(run.as_dict(request))
 
 
