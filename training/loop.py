@@ -198,9 +198,10 @@ class Trainer:
         self.opt.zero_grad(set_to_none=True)
         data_loss = self.loss_fn(self.net(xb), yb)
         penalty, _ = self.reg.penalty()
-        total = data_loss + penalty if penalty is not None else data_loss
+        total = data_loss if penalty is None else data_loss + penalty
         value = data_loss.item()
-        if not math.isfinite(value) or not math.isfinite(total.item()):
+        # one host sync a step; a second only when a penalty is added (it can overflow alone)
+        if not math.isfinite(value) or (penalty is not None and not math.isfinite(total.item())):
             raise Diverged(self.step + 1, value)
         total.backward()
         if record_grads and self.diag is not None:
