@@ -82,16 +82,14 @@ def epoch_eval(net, loss_fn, data) -> tuple[float, float]:
     return out
 
 
-def hand(spec) -> float:
-    """The minimal loop: tensors in memory, index batches, a train/val loss per epoch."""
+def _timed_loop(spec, epoch_batches) -> float:
+    """Steps/s of the plain loop over ``epoch_batches(data, gen)``, one iterable an epoch."""
     data, net, opt, loss_fn, aug = _setup(spec)
     gen = torch.Generator().manual_seed(0)
-    x, y, bs = data.x_train, data.y_train, spec.training.batch_size
+    batches = epoch_batches(data, gen)
     steps, t0 = 0, time.perf_counter()
     for _ in range(spec.training.epochs):
-        perm = torch.randperm(len(x), generator=gen)
-        for i in range(0, len(x), bs):
-            xb, yb = x[perm[i:i + bs]], y[perm[i:i + bs]]
+        for xb, yb in batches():
             if aug is not None:
                 xb, yb = aug(xb, yb, gen)
             opt.zero_grad(set_to_none=True)
@@ -100,25 +98,34 @@ def hand(spec) -> float:
             steps += 1
         epoch_eval(net, loss_fn, data)
     return steps / (time.perf_counter() - t0)
+
+
+def hand(spec) -> float:
+    """The minimal loop: tensors in memory, index batches, a train/val loss per epoch."""
+    bs = spec.training.batch_size
+
+    def epoch_batches(data, gen):
+        x, y = data.x_train, data.y_train
+
+        def one_epoch():
+            perm = torch.randperm(len(x), generator=gen)
+            for i in range(0, len(x), bs):
+                yield x[perm[i:i + bs]], y[perm[i:i + bs]]
+
+        return one_epoch
+
+    return _timed_loop(spec, epoch_batches)
 
 
 def dataloader(spec) -> float:
     """The idiomatic loop: TensorDataset + DataLoader(shuffle=True), a train/val loss per epoch."""
-    data, net, opt, loss_fn, aug = _setup(spec)
-    gen = torch.Generator().manual_seed(0)
-    loader = DataLoader(TensorDataset(data.x_train, data.y_train), batch_size=spec.training.batch_size,
-                        shuffle=True, generator=gen)
-    steps, t0 = 0, time.perf_counter()
-    for _ in range(spec.training.epochs):
-        for xb, yb in loader:
-            if aug is not None:
-                xb, yb = aug(xb, yb, gen)
-            opt.zero_grad(set_to_none=True)
-            loss_fn(net(xb), yb).backward()
-            opt.step()
-            steps += 1
-        epoch_eval(net, loss_fn, data)
-    return steps / (time.perf_counter() - t0)
+
+    def epoch_batches(data, gen):
+        loader = DataLoader(TensorDataset(data.x_train, data.y_train), batch_size=spec.training.batch_size,
+                            shuffle=True, generator=gen)
+        return lambda: loader
+
+    return _timed_loop(spec, epoch_batches)
 
 
 def main() -> None:
