@@ -7,8 +7,8 @@ from django.db import transaction
 
 from training.check import check
 from training.spec import Limits, Spec, dump
-from webapp.runs.events import dumps
-from webapp.runs.models import Event, Run
+from webapp.runs.models import Run
+from webapp.runs.sink import EventSink
 
 
 class ApiError(Exception):
@@ -48,9 +48,9 @@ def create_run(request, doc, parent: Run | None = None) -> Run:
                             "wait for one to finish or stop one")
     with transaction.atomic():
         run = Run.objects.create(spec=dump(spec), name=spec.name, owner_session=key, owner_user=user, parent=parent)
-        first = {"seq": 1, "type": "status", "status": "queued", "message": "", "queue_position": run.queue_position()}
-        Event.objects.create(run=run, seq=1, type="status", payload=dumps(first))
-        Run.objects.filter(pk=run.pk).update(last_seq=1)
+        # nobody can be watching yet: persisted only, as seq 1
+        EventSink(run).emit({"type": "status", "status": "queued", "message": "",
+                             "queue_position": run.queue_position()})
         run.last_seq = 1
         queue = queue_for(spec)
         transaction.on_commit(lambda: _enqueue(run.pk, queue))
@@ -67,27 +67,37 @@ def cancel_run(run: Run) -> Run:
     """Queued runs end at once; running ones stop at their next step."""
     from django.utils import timezone
 
-    with transaction.atomic():
-        updated = Run.objects.filter(pk=run.pk, status="queued").update(
-            status="cancelled", stop_requested=True, finished=timezone.now(), error="cancelled before it started")
-        if updated:
-            run.refresh_from_db()
-            seq = run.last_seq + 1
-            ev = {"seq": seq, "type": "status", "status": "cancelled", "message": "cancelled before it started"}
-            Event.objects.create(run=run, seq=seq, type="status", payload=dumps(ev))
-            Run.objects.filter(pk=run.pk).update(last_seq=seq)
-            _publish(run, ev)
-        else:
-            Run.objects.filter(pk=run.pk).update(stop_requested=True)
+    message = "cancelled before it started"
+    # only a queued run can be claimed by a worker, so once it is cancelled nobody else
+    # appends events to it: its last status goes through the same sink as the worker's
+    updated = Run.objects.filter(pk=run.pk, status="queued").update(
+        status="cancelled", stop_requested=True, finished=timezone.now(), error=message)
+    if updated:
+        run.refresh_from_db()
+        sink = EventSink(run, LayerPublisher())
+        sink.emit({"type": "status", "status": "cancelled", "message": message})
+        sink.close()
+    else:
+        Run.objects.filter(pk=run.pk).update(stop_requested=True)
     run.refresh_from_db()
     return run
 
 
-def _publish(run: Run, event: dict) -> None:
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
+class LayerPublisher:
+    """The sink's publisher for the web process: a plain group_send per message.
 
-    try:
-        async_to_sync(get_channel_layer().group_send)(run.group, {"type": "run.event", "event": event})
-    except Exception:  # the event is persisted; late viewers get it from the database
-        pass
+    (Workers use webapp.runs.publisher.Publisher, a loop of their own; a request thread
+    can simply wait for its one message.)
+    """
+
+    def send(self, group: str, message: dict) -> None:
+        from asgiref.sync import async_to_sync
+        from channels.layers import get_channel_layer
+
+        try:
+            async_to_sync(get_channel_layer().group_send)(group, message)
+        except Exception:  # the event is persisted; late viewers get it from the database
+            pass
+
+    def drain(self, timeout: float = 5.0) -> bool:
+        return True

@@ -60,10 +60,11 @@ def train_run(run_pk: int) -> str:
     if not claimed:
         run = Run.objects.filter(pk=run_pk).first()
         if run is not None and run.status == "running":
+            lost = "the worker running this run was lost"
             sink = EventSink(run, Publisher.get())
-            sink.emit({"type": "status", "status": "failed", "message": "the worker running this run was lost"})
+            sink.emit({"type": "status", "status": "failed", "message": lost})
             sink.close()
-            _finish(run_pk, "failed", "the worker running this run was lost")
+            _finish(run_pk, "failed", lost)
         return run.status if run else "missing"
     run = Run.objects.get(pk=run_pk)
     publisher = Publisher.get()
