@@ -25,6 +25,8 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
+from training.numbers import finite_or_none
+
 SATURATION = 0.97
 GRAD_KEYS = ("grad_norm", "grad_mean_abs", "grad_max_abs", "weight_norm", "update_ratio")
 ACT_KEYS = ("act_mean", "act_std", "dead_frac", "saturated_frac")
@@ -79,9 +81,6 @@ def _act_stats(a: torch.Tensor, act: str | None, nan: torch.Tensor) -> torch.Ten
     return torch.stack([mean, std, dead, sat])
 
 
-def _clean(v: float) -> float | None:
-    return v if math.isfinite(v) else None
-
 
 class Diagnostics:
     def __init__(self, net: nn.Module):
@@ -114,7 +113,7 @@ class Diagnostics:
             std_w = math.sqrt(max(0.0, w2 - wsum * wsum / n) / (n - 1)) if n > 1 else math.nan
             ratio = abs(lr) * std_g / std_w if std_w > 0 else math.nan
             values = (math.sqrt(g2), g1 / n, gmax, math.sqrt(w2), math.log10(ratio) if ratio > 0 else math.nan)
-            self.grads[unit.name] = {k: _clean(v) for k, v in zip(GRAD_KEYS, values)}
+            self.grads[unit.name] = {k: finite_or_none(v) for k, v in zip(GRAD_KEYS, values)}
 
     @contextmanager
     def watching(self):
@@ -144,7 +143,7 @@ class Diagnostics:
         rows = []
         for i, (unit, _, _) in enumerate(self.probes):
             row = {"name": unit.name, **{k: None for k in GRAD_KEYS}, **self.grads.get(unit.name, {})}
-            row.update({k: _clean(v) for k, v in zip(ACT_KEYS, by_probe.get(i, [math.nan] * 4))})
+            row.update({k: finite_or_none(v) for k, v in zip(ACT_KEYS, by_probe.get(i, [math.nan] * 4))})
             rows.append(row)
         return rows
 

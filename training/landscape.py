@@ -26,6 +26,8 @@ import torch
 from torch import nn
 from torch.func import functional_call, vmap
 
+from training.numbers import finite_or_none
+
 Params = dict[str, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 MAX_CHECKPOINTS = 200
@@ -460,7 +462,9 @@ def sharpness(net: nn.Module, loss_fn: LossFn, x: torch.Tensor, y: torch.Tensor,
 
 
 def _finite(v) -> float | None:
-    return float(f"{v:.6g}") if v is not None and math.isfinite(v) else None
+    """Finite values rounded to 6 significant digits (surfaces are large), else None."""
+    v = finite_or_none(v)
+    return None if v is None else float(f"{v:.6g}")
 
 
 def json_losses(t: torch.Tensor) -> list:

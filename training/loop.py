@@ -19,6 +19,7 @@ from training import boundary as boundary_mod
 from training.data import DataBundle, load
 from training.losses import build_loss, metrics
 from training.model import build_model
+from training.numbers import finite_or_none
 from training.optim import EarlyStopper, LRSchedule, Regularizer, build_optimizer
 from training.spec import Limits, Spec
 
@@ -94,9 +95,6 @@ def _confusion(logits: torch.Tensor, y: torch.Tensor, k: int) -> tuple[list, lis
     per_class = (cm.diag().float() / cm.sum(1).clamp(min=1).float()).tolist()
     return cm.tolist(), per_class
 
-
-def _finite(x: float) -> Optional[float]:
-    return x if x is not None and math.isfinite(x) else None
 
 
 class Trainer:
@@ -277,7 +275,7 @@ class Trainer:
         for split, x, y in (("train", d.x_train, d.y_train), ("val", d.x_val, d.y_val), ("test", d.x_test, d.y_test)):
             m, logits = evaluate(self.net, self.eval_loss_fn, x, y, d.task)
             for k, v in m.items():
-                summary[f"{split}_{k}"] = _finite(v)
+                summary[f"{split}_{k}"] = finite_or_none(v)
             if split == "test" and logits is not None and d.task == "classification":
                 summary["confusion_matrix"], summary["per_class_acc"] = _confusion(logits, y, d.n_classes)
         if status == "succeeded" and self.tracker is not None:

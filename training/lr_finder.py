@@ -19,11 +19,10 @@ from collections.abc import Callable, Iterator
 import torch
 from torch import nn
 
+from training.numbers import finite_or_none
+
 SKIP_END = 5
 
-
-def _finite(v: float) -> float | None:
-    return v if v is not None and math.isfinite(v) else None
 
 
 def suggest(lrs: list[float], smoothed: list[float | None]) -> tuple[float | None, float | None]:
@@ -86,5 +85,5 @@ def find_lr(net: nn.Module, loss_fn, optimizer: torch.optim.Optimizer, batches: 
         optimizer.load_state_dict(opt_state)
         net.train(was)
     suggestion, suggestion_min10 = suggest(lrs, smoothed)
-    return {"lrs": lrs, "losses": [_finite(v) for v in losses], "smoothed": [_finite(v) for v in smoothed],
+    return {"lrs": lrs, "losses": [finite_or_none(v) for v in losses], "smoothed": [finite_or_none(v) for v in smoothed],
             "suggestion": suggestion, "suggestion_min10": suggestion_min10, "stopped_early": stopped_early}
