@@ -103,7 +103,13 @@ elif CHANNEL_BACKEND == "redis":
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # group_send silently drops past a channel's capacity: the sink coalesces
             # (≤ ~20 messages/s a run) and browsers resume from the database anyway.
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
+            # socket_timeout=None: redis-py 8 defaults it to 5 s, and channels_redis's idle
+            # blocking pop waits 5 s on the server, so every idle consumer was closed with
+            # "Timeout reading from ..." (django/channels_redis#422, redis/redis-py#4091).
+            # Dead connections are found by keepalive and the health check instead.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None, "socket_connect_timeout": 5,
+                                  "socket_keepalive": True, "health_check_interval": 15}],
+                       "capacity": 1000, "expiry": 30},
         }
     }
 else:
