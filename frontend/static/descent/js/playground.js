@@ -9,7 +9,7 @@ import { Builder } from "./builder.js";
 import { RunView, TERMINAL } from "./runview.js";
 import { connectRunSocket } from "./socket.js";
 import { specFromHash, writeHash, encodeSpec } from "./urlstate.js";
-import { initProjector, absolute } from "./common.js";
+import { absolute } from "./common.js";
 import { renderUpload } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
@@ -95,7 +95,7 @@ function startRun(run, spec) {
   state.socket?.close();
   state.runId = run.id;
   $("run-area").hidden = false;
-  $("run-empty").hidden = true;
+  $("preview-area").hidden = true;
   state.view.reset(spec);
   state.view.on_status({ status: run.status || "queued", queue_position: run.queue_position });
   $("run-share").replaceChildren(shareBox(absolute(run.url || `/r/${run.id}`), "Share this run"),
@@ -147,7 +147,6 @@ function showLesson(p) {
 }
 
 async function main() {
-  initProjector($("projector-toggle"));
   let schemaDoc;
   try {
     schemaDoc = await api.schema();

@@ -6,7 +6,7 @@ import { h, shareBox } from "./dom.js";
 import { RunView, TERMINAL, statusBadge } from "./runview.js";
 import { connectRunSocket } from "./socket.js";
 import { playgroundUrl } from "./urlstate.js";
-import { initProjector, absolute } from "./common.js";
+import { absolute } from "./common.js";
 import { fetchAllEvents, replay } from "./replay.js";
 
 const $ = (id) => document.getElementById(id);
@@ -107,7 +107,6 @@ function applyLr(lr) {
 }
 
 async function main() {
-  initProjector($("projector-toggle"));
   try {
     state.run = await api.run(runId);
   } catch (err) {
