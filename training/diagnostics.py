@@ -10,7 +10,12 @@ For every unit that owns a weight (dense, conv, output):
   evaluation pass (so diagnostics cost nothing while they are off): ``act_mean act_std``,
   ``dead_frac`` (ReLU units, per output feature or per conv channel, never positive over
   the evaluation set) and ``saturated_frac`` (tanh/sigmoid activations within 3 % of
-  their range's ends: |a| > 0.97 for tanh, |2a - 1| > 0.97 for sigmoid).
+  their range's ends: |a| > 0.97 for tanh, |2a - 1| > 0.97 for sigmoid);
+- the weights' distribution, every diagnostics epoch: ``hist`` (counts in ``HIST_BINS``
+  equal bins over ``hist_range``, fixed per layer for the whole run from the initial
+  weights so that frames compare; weights outside it are counted in ``hist_out``
+  [below, above]) and ``near_zero_frac``, the share of weights with |w| < 1e-3 (what L1
+  drives up and L2 does not).
 
 A weight unit with a linear activation followed by an ``activation`` layer (say
 dense → batchnorm → relu) is measured where that activation is applied. Every statistic
@@ -31,6 +36,17 @@ SATURATION = 0.97
 GRAD_KEYS = ("grad_norm", "grad_mean_abs", "grad_max_abs", "weight_norm", "update_ratio")
 ACT_KEYS = ("act_mean", "act_std", "dead_frac", "saturated_frac")
 _LINEAR = (None, "linear")
+HIST_BINS = 41  # odd: one bin is centred on zero
+NEAR_ZERO = 1e-3
+
+
+def hist_range(w: torch.Tensor) -> float:
+    """Half-width of a layer's histogram: 1.5x the largest initial |w|, rounded up to 1, 2 or 5."""
+    m = float(w.detach().abs().max()) * 1.5 if w.numel() else 0.0
+    if not math.isfinite(m) or m <= 0:
+        return 1.0
+    p = 10 ** math.floor(math.log10(m))
+    return next(k * p for k in (1, 2, 5, 10) if k * p >= m)
 
 
 def _unit_lists(net: nn.Module):
@@ -88,6 +104,29 @@ class Diagnostics:
         self.probes = probes(net)
         self.modules = list(net.modules())
         self.grads: dict[str, dict] = {}
+        # bin edges fixed once, from the initial weights (frames of one run share them)
+        self.ranges = {u.name: hist_range(u.weight_module.weight) for u, _, _ in self.probes}
+
+    @torch.no_grad()
+    def weight_histograms(self) -> dict[str, dict]:
+        """Per weight unit: counts over the fixed range, the out-of-range counts, near-zero share."""
+        out = {}
+        stats = []
+        for unit, _, _ in self.probes:
+            w = unit.weight_module.weight.detach().float().reshape(-1)
+            r = self.ranges[unit.name]
+            counts = torch.histc(w, bins=HIST_BINS, min=-r, max=r)  # histc ignores values outside
+            extra = torch.stack([(w < -r).sum(), (w > r).sum(), (w.abs() < NEAR_ZERO).sum()]).float()
+            stats.append(torch.cat([counts, extra]))
+        if not stats:
+            return out
+        for (unit, _, _), row in zip(self.probes, torch.stack(stats).cpu().tolist()):
+            n = unit.weight_module.weight.numel()
+            out[unit.name] = {"hist": [int(c) for c in row[:HIST_BINS]],
+                              "hist_range": [-self.ranges[unit.name], self.ranges[unit.name]],
+                              "hist_out": [int(row[HIST_BINS]), int(row[HIST_BINS + 1])],
+                              "near_zero_frac": round(row[HIST_BINS + 2] / n, 6) if n else None}
+        return out
 
     @torch.no_grad()
     def record_gradients(self, lr: float) -> None:
@@ -140,10 +179,12 @@ class Diagnostics:
         keys = sorted(stats)
         values = torch.stack([stats[i] for i in keys]).cpu().tolist() if keys else []
         by_probe = dict(zip(keys, values))
+        hists = self.weight_histograms()
         rows = []
         for i, (unit, _, _) in enumerate(self.probes):
             row = {"name": unit.name, **{k: None for k in GRAD_KEYS}, **self.grads.get(unit.name, {})}
             row.update({k: finite_or_none(v) for k, v in zip(ACT_KEYS, by_probe.get(i, [math.nan] * 4))})
+            row.update(hists.get(unit.name, {}))
             rows.append(row)
         return rows
 

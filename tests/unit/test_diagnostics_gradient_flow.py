@@ -57,7 +57,8 @@ def test_the_trainer_emits_diagnostics_every_epoch():
     events = sink.of("diagnostics")
     assert [e["epoch"] for e in events] == [1, 2]
     keys = {"name", "grad_norm", "grad_mean_abs", "grad_max_abs", "weight_norm", "update_ratio",
-            "act_mean", "act_std", "dead_frac", "saturated_frac"}
+            "act_mean", "act_std", "dead_frac", "saturated_frac",
+            "hist", "hist_range", "hist_out", "near_zero_frac"}
     for row in events[-1]["layers"]:
         assert set(row) == keys
         assert row["grad_norm"] > 0 and -8 < row["update_ratio"] < 0
