@@ -1,0 +1,100 @@
+// The weights' distribution over time, per layer (TensorBoard's histogram view as a
+// heatmap): x is the epoch, y the weight value on the layer's fixed bins, colour the
+// share of the layer's weights in that bin (log scale, so the tails show). Beside it the
+// share of weights with |w| < 1e-3 per layer: L1 drives it up, L2 only shrinks weights.
+import { PlotChart, PALETTE, axis } from "../charts.js";
+import { h } from "../dom.js";
+import { makePanel, chartDiv } from "./panel.js";
+
+/** Bin centres of `bins` equal bins over [lo, hi]. */
+export function binCentres(lo, hi, bins) {
+  const w = (hi - lo) / bins;
+  return Array.from({ length: bins }, (_, i) => Number((lo + (i + 0.5) * w).toPrecision(6)));
+}
+
+/** log10 of each count's share of `total` (null for an empty bin: drawn blank). */
+export function logShares(counts, total) {
+  return counts.map((c) => (c > 0 && total > 0 ? Math.log10(c / total) : null));
+}
+
+export class WeightsPanel {
+  /** `opts.zRange` fixes the colour scale (the compare page shares one between runs). */
+  constructor(grid, opts = {}) {
+    this.grid = grid;
+    this.opts = opts;
+    this.xs = [];
+    this.layers = [];   // names in network order
+    this.rows = {};     // name -> {range, hist: [[counts] per frame], zero: [fraction per frame]}
+    this.current = null;
+    this.charts = null;
+  }
+
+  ensure() {
+    if (this.charts) return;
+    const p = makePanel(this.grid, { id: "weights", title: "Weights", order: 25, wide: true,
+      help: "Each column is the distribution of one layer's weights at that epoch (colour: share of the " +
+        "weights in that bin, log scale). L1 piles weights up at zero; L2 shrinks them all towards it." });
+    p.show();
+    this.select = h("select", { "aria-label": "Layer shown in the weight histogram",
+      onchange: () => { this.current = this.select.value; this.draw(); } });
+    this.zeroText = h("span", { class: "weights-zero", "aria-live": "polite" });
+    p.body.append(h("div", { class: "weights-controls" }, h("label", {}, "Layer ", this.select), " ", this.zeroText));
+    const row = h("div", { class: "weights-charts" });
+    p.body.append(row);
+    this.charts = {
+      heat: new PlotChart(chartDiv(row), () => ({ xaxis: axis("epoch"), yaxis: axis("weight value") })),
+      zero: new PlotChart(chartDiv(row), () => ({ xaxis: axis("epoch"),
+        yaxis: axis("share of |w| < 10⁻³", { range: [-0.02, 1.02] }) })),
+    };
+  }
+
+  add(ev) {
+    if (!Array.isArray(ev.layers) || !ev.layers.some((r) => Array.isArray(r.hist))) return;
+    this.ensure();
+    const t = this.xs.length;
+    this.xs.push(ev.epoch ?? ev.step ?? t);
+    for (const row of ev.layers) {
+      if (!Array.isArray(row.hist)) continue;
+      if (!this.rows[row.name]) {
+        this.layers.push(row.name);
+        this.rows[row.name] = { range: row.hist_range, hist: [], zero: [], xs: [] };
+        this.select.append(h("option", { value: row.name }, row.name));
+      }
+      const r = this.rows[row.name];
+      r.xs.push(this.xs[t]);
+      r.hist.push(row.hist);
+      r.zero.push(typeof row.near_zero_frac === "number" ? row.near_zero_frac : null);
+      r.out = row.hist_out;
+    }
+    if (!this.current) this.current = this.layers[0];
+    this.draw();
+  }
+
+  draw() {
+    const r = this.rows[this.current];
+    if (!r) return;
+    const bins = r.hist[0].length;
+    const ys = binCentres(r.range[0], r.range[1], bins);
+    // z[bin][frame]: one column per diagnostics epoch
+    const columns = r.hist.map((counts) => logShares(counts, counts.reduce((a, c) => a + c, 0)));
+    const z = ys.map((_, b) => columns.map((col) => col[b]));
+    const zr = this.opts.zRange || [-4, 0];
+    this.charts.heat.react([{ type: "heatmap", x: r.xs, y: ys, z, colorscale: "Viridis", zmin: zr[0], zmax: zr[1],
+      colorbar: { title: { text: "log₁₀ share" } },
+      hovertemplate: "epoch %{x}, w ≈ %{y}: 10^%{z:.2f} of the weights<extra></extra>" }]);
+    this.charts.zero.react(this.layers.map((name, i) => ({
+      type: "scatter", mode: "lines", name, x: this.rows[name].xs, y: this.rows[name].zero,
+      line: { color: PALETTE[i % PALETTE.length], width: name === this.current ? 4 : 2 } })));
+    const last = r.zero[r.zero.length - 1];
+    const out = r.out && r.out[0] + r.out[1] > 0 ? `; ${r.out[0] + r.out[1]} outside the axis` : "";
+    this.zeroText.textContent = last === null || last === undefined ? "" :
+      `${this.current}: ${(100 * last).toFixed(1)} % of weights near zero${out}`;
+  }
+
+  destroy() {
+    if (!this.charts) return;
+    this.charts.heat.destroy();
+    this.charts.zero.destroy();
+    this.charts = null;
+  }
+}
