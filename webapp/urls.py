@@ -1,6 +1,8 @@
 from django.http import JsonResponse
 from django.urls import include, path
 
+from webapp.data_preview import data_preview
+
 
 def healthz(request):
     return JsonResponse({"ok": True})
@@ -8,6 +10,7 @@ def healthz(request):
 
 urlpatterns = [
     path("healthz", healthz),
+    path("api/data/preview", data_preview),
     path("", include("webapp.presets.urls")),
     path("", include("webapp.uploads.urls")),
     path("", include("webapp.runs.urls")),

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from webapp.runs import views
+from webapp.runs.csv_export import run_export_csv
 
 urlpatterns = [
     path("", views.playground, name="playground"),
@@ -13,4 +14,5 @@ urlpatterns = [
     path("api/runs/<str:public_id>/cancel", views.run_cancel),
     path("api/runs/<str:public_id>/fork", views.run_fork),
     path("api/runs/<str:public_id>/export/script", views.run_export_script),
+    path("api/runs/<str:public_id>/export/csv", run_export_csv),
 ]
