@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SPEC_VERSION = 1
 
@@ -70,16 +70,31 @@ class Split(_Model):
         return self
 
 
+# Each dataset's own defaults for the fields a spec may leave unset (None): digits uses
+# all 1,797 images without pixel noise, mnist1d the paper's 4,000 training samples (and
+# 1,000 held out, half for validation, half for test); the toy sets keep 500 points.
+_GENERIC_DATA_DEFAULTS = {"n_samples": 500, "noise": 0.1, "split": {"train": 0.7, "val": 0.15, "test": 0.15}}
+DATASET_DEFAULTS = {
+    "digits": {"n_samples": 1797, "noise": 0.0},
+    "mnist1d": {"n_samples": 5000, "noise": 0.1, "split": {"train": 0.8, "val": 0.1, "test": 0.1}},
+}
+
+
+def dataset_defaults(name: str) -> dict:
+    """``{n_samples, noise, split}`` that a spec leaving them unset gets for ``name``."""
+    return {**_GENERIC_DATA_DEFAULTS, **DATASET_DEFAULTS.get(name, {})}
+
+
 class DataSpec(_Model):
     dataset: Literal[DATASETS] = "circle"  # type: ignore[valid-type]
-    n_samples: int = Field(500, ge=10)
-    noise: float = Field(0.1, ge=0, le=5)
+    n_samples: Optional[int] = Field(None, ge=10, description="default: the dataset's (x-descent.dataset_defaults)")
+    noise: Optional[float] = Field(None, ge=0, le=5, description="default: the dataset's (x-descent.dataset_defaults)")
     features: list[Literal[FEATURES]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: ["x1", "x2"], min_length=1
     )
     degree: int = Field(3, ge=1, le=20, description="polynomial degree of poly1d's target")
     n_classes: int = Field(2, ge=2, le=10, description="classes of gauss/spiral")
-    split: Split = Field(default_factory=Split)
+    split: Optional[Split] = Field(None, description="default: the dataset's (x-descent.dataset_defaults)")
     normalize: Literal[NORMALIZATIONS] = "standardize"  # type: ignore[valid-type]
     label_noise: float = Field(0.0, ge=0, le=1, description="fraction of training labels flipped")
     random_labels: bool = False
@@ -87,6 +102,28 @@ class DataSpec(_Model):
         1.0, gt=0, le=1, description="keep this fraction of the training samples of every class but the first"
     )
     upload_id: Optional[str] = Field(None, pattern=r"^[A-Za-z0-9_-]{1,40}$", description="id from POST /api/uploads")
+    classes: Optional[list[int]] = Field(
+        None, min_length=2, description="keep only these classes, relabelled 0..k-1 in this order (classification)")
+    per_class: Optional[int] = Field(None, ge=1, description="keep this many training samples of each class")
+
+    @model_validator(mode="after")
+    def _resolve_defaults(self) -> "DataSpec":
+        """Unset fields take the dataset's defaults; explicit values are kept as they are."""
+        defaults = dataset_defaults(self.dataset)
+        if self.n_samples is None:
+            self.n_samples = defaults["n_samples"]
+        if self.noise is None:
+            self.noise = defaults["noise"]
+        if self.split is None:
+            self.split = Split(**defaults["split"])
+        return self
+
+    @field_validator("classes")
+    @classmethod
+    def _distinct_classes(cls, v: Optional[list[int]]) -> Optional[list[int]]:
+        if v is not None and (len(set(v)) != len(v) or min(v) < 0):
+            raise ValueError("expected distinct class ids >= 0")
+        return v
 
 
 # ---------------------------------------------------------------- augmentation
@@ -520,6 +557,14 @@ def json_schema() -> dict:
         "optimizer_fields": {name: sorted(cfg) for name, cfg in DEFAULTS.items()},
         "schedule_fields": {name: list(fields) for name, fields in SCHEDULE_FIELDS.items()},
     }
+    # each dataset's defaults for the fields a spec may leave unset, and the families the
+    # builder groups them in (a dataset no family names is listed under "other")
+    families = {"2d_classification": list(DATASETS_2D), "regression": list(DATASETS_REGRESSION),
+                "images": list(DATASETS_IMAGE), "signals": ["mnist1d"], "upload": ["upload"]}
+    named = {n for names in families.values() for n in names}
+    families["other"] = [n for n in DATASETS if n not in named]
+    schema["x-descent"]["dataset_defaults"] = {name: dataset_defaults(name) for name in DATASETS}
+    schema["x-descent"]["dataset_families"] = {k: v for k, v in families.items() if v}
     return schema
 
 

@@ -74,6 +74,18 @@ _FIXED = {  # dataset -> (task, n_classes, input_shape, kind); None: depends on 
 def describe(data_spec, upload_root: Path | None = None) -> dict:
     """``{task, n_classes, input_shape, kind}`` of a ``data`` spec, without generating data.
 
+    With ``data.classes`` a classification task has that many classes (relabelled 0..k-1);
+    ``source_classes`` keeps the dataset's own count.
+    """
+    info = _describe_source(data_spec, upload_root)
+    if data_spec.classes and info["task"] == "classification":
+        info = {**info, "source_classes": info["n_classes"], "n_classes": len(data_spec.classes)}
+    return info
+
+
+def _describe_source(data_spec, upload_root: Path | None = None) -> dict:
+    """The dataset itself, before any selection of classes.
+
     For an upload this reads only the stored metadata; a missing upload raises
     :class:`SpecError` at ``/data/upload_id``.
     """
@@ -121,6 +133,13 @@ def check(spec, upload_root: Path | None = None) -> dict:
         if spec.regularization.label_smoothing:
             add("/regularization/label_smoothing", f"label smoothing needs a classification task; "
                 f"{name} is a regression task")
+    if d.classes and info["task"] == "classification":
+        bad = [c for c in d.classes if c >= info["source_classes"]]
+        if bad:
+            add("/data/classes", f"{name} has classes 0..{info['source_classes'] - 1}; no class {bad[0]}")
+    elif d.classes or d.per_class:
+        add("/data/classes" if d.classes else "/data/per_class",
+            f"selecting classes applies to classification only; {name} is a regression task")
     if info["kind"] != "2d" and d.features != ["x1", "x2"]:
         add("/data/features", f"feature crosses need 2-D inputs; {name} has inputs of shape "
             f"{list(info['input_shape'])}")

@@ -104,6 +104,14 @@ def prepare(raw: RawData, d, seed: int):
 
     rng = np.random.default_rng([seed, 2])
     x_raw, y = raw.x, raw.y.copy()
+    n_classes = raw.n_classes
+    # 0. a subset of the classes, relabelled 0..k-1 in the order given (transfer learning:
+    # pretrain on some digits, fine-tune on the others)
+    if raw.task == "classification" and d.classes:
+        keep = np.isin(y, d.classes)
+        x_raw, y = x_raw[keep], np.searchsorted(np.array(d.classes), y[keep], sorter=np.argsort(d.classes))
+        y = np.argsort(np.argsort(d.classes))[y] if False else _relabel(raw.y[keep], d.classes)
+        n_classes = len(d.classes)
     if raw.kind == "2d":
         x, names = cross(x_raw, list(d.features)), list(d.features)
     else:
