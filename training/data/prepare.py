@@ -1,6 +1,7 @@
 """From raw samples to training tensors: crosses, split, label noise, normalization.
 
-The order matters: split first, then thin out the training split (``imbalance``), then
+The order matters: keep the chosen ``classes`` (relabelled), split, then thin out the
+training split (``imbalance``, ``per_class``), then
 corrupt labels of the training split only, then fit the normalization on the training
 split only (no leakage from val/test). Validation and test sets stay clean and balanced,
 so they measure what the corruption does to generalization.
@@ -109,8 +110,9 @@ def prepare(raw: RawData, d, seed: int):
     # pretrain on some digits, fine-tune on the others)
     if raw.task == "classification" and d.classes:
         keep = np.isin(y, d.classes)
-        x_raw, y = x_raw[keep], np.searchsorted(np.array(d.classes), y[keep], sorter=np.argsort(d.classes))
-        y = np.argsort(np.argsort(d.classes))[y] if False else _relabel(raw.y[keep], d.classes)
+        new_id = np.full(max(max(d.classes), int(y.max())) + 1, -1, np.int64)
+        new_id[list(d.classes)] = np.arange(len(d.classes))
+        x_raw, y = x_raw[keep], new_id[y[keep]]
         n_classes = len(d.classes)
     if raw.kind == "2d":
         x, names = cross(x_raw, list(d.features)), list(d.features)
@@ -124,16 +126,22 @@ def prepare(raw: RawData, d, seed: int):
     if raw.task == "classification" and d.imbalance < 1.0:
         tr = imbalance(tr, y, d.imbalance, rng)
         info["n_train"] = len(tr)
-        info["train_class_counts"] = np.bincount(y[tr], minlength=raw.n_classes).tolist()
+        info["train_class_counts"] = np.bincount(y[tr], minlength=n_classes).tolist()
+    # 1b. a few training samples per class (the rest of the split is left out, val/test stay whole)
+    if raw.task == "classification" and d.per_class:
+        tr = np.sort(np.concatenate([rng.permutation(tr[y[tr] == c])[:d.per_class] for c in range(n_classes)]))
+        tr = tr.astype(np.int64)
+        info["n_train"] = len(tr)
+        info["train_class_counts"] = np.bincount(y[tr], minlength=n_classes).tolist()
     y_train = y[tr].copy()
     # 2. label corruption, training split only
     if raw.task == "classification" and d.random_labels:
         # Zhang et al. 2017, "Understanding deep learning requires rethinking generalization"
-        y_train = rng.integers(0, raw.n_classes, size=len(tr))
+        y_train = rng.integers(0, n_classes, size=len(tr))
         info["random_labels"] = True
     elif raw.task == "classification" and d.label_noise > 0:
         # positions in the training split (rows of bundle.y_train) whose label was changed
-        info["flipped"] = flip_labels(y_train, d.label_noise, raw.n_classes, rng).tolist()
+        info["flipped"] = flip_labels(y_train, d.label_noise, n_classes, rng).tolist()
     # 3. normalization fitted on the training split only
     norm = Normalizer(d.normalize, x[tr])
     info["normalization"] = norm.stats()
@@ -163,7 +171,7 @@ def prepare(raw: RawData, d, seed: int):
                 return norm(p)
 
     return DataBundle(
-        task=raw.task, n_classes=raw.n_classes, input_shape=tuple(x.shape[1:]), feature_names=names, kind=raw.kind,
+        task=raw.task, n_classes=n_classes, input_shape=tuple(x.shape[1:]), feature_names=names, kind=raw.kind,
         x_train=t(norm(x[tr])), y_train=ys(y_train), x_val=t(norm(x[va])), y_val=ys(y[va]),
         x_test=t(norm(x[te])), y_test=ys(y[te]), points=points, featurize=featurize, info=info,
     )
