@@ -203,6 +203,8 @@ class InitSpec(_Model):
 
 class _Layer(_Model):
     init: Optional[InitSpec] = None
+    freeze: bool = Field(False, description="keep this layer's parameters as initialized or loaded "
+                                            "(no gradient, no weight decay, no L1/L2, no max-norm)")
 
 
 class Dense(_Layer):
@@ -279,9 +281,18 @@ def _default_layers() -> list:
     return [Dense(type="dense", units=8, activation="relu"), Dense(type="dense", units=8, activation="relu")]
 
 
+class InitFrom(_Model):
+    """Start from a finished run's weights: every layer whose name and shape match is loaded."""
+
+    run: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$", description="public id of a finished run")
+    weights: Literal["final", "best"] = Field("final", description="best: the early-stopping epoch's weights")
+    exclude: list[str] = Field(default_factory=list, description="layer names to initialize anew (e.g. output)")
+
+
 class ModelSpec(_Model):
     layers: list[Layer] = Field(default_factory=_default_layers)
     init: InitSpec = Field(default_factory=lambda: InitSpec(weights="kaiming_normal", bias="zeros"))
+    init_from: Optional[InitFrom] = Field(None, description="load matching layers from a run's saved weights")
 
 
 # ---------------------------------------------------------------- optimisation
