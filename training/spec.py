@@ -18,7 +18,8 @@ SPEC_VERSION = 1
 DATASETS_2D = ("circle", "xor", "gauss", "spiral", "moons")
 DATASETS_REGRESSION = ("plane", "multigauss", "poly1d")
 DATASETS_IMAGE = ("digits",)
-DATASETS = DATASETS_2D + DATASETS_REGRESSION + DATASETS_IMAGE + ("mnist1d", "upload")
+DATASETS = DATASETS_2D + DATASETS_REGRESSION + DATASETS_IMAGE + ("mnist1d", "modular", "upload")
+MODULAR_OPERATIONS = ("add", "sub")
 FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "selu", "gelu")
 INITS = (
@@ -102,6 +103,9 @@ class DataSpec(_Model):
         1.0, gt=0, le=1, description="keep this fraction of the training samples of every class but the first"
     )
     upload_id: Optional[str] = Field(None, pattern=r"^[A-Za-z0-9_-]{1,40}$", description="id from POST /api/uploads")
+    modulus: int = Field(97, ge=2, le=127, description="modular: the prime (or any modulus) p of a ∘ b mod p")
+    operation: Literal[MODULAR_OPERATIONS] = Field(  # type: ignore[valid-type]
+        "add", description="modular: add (a + b mod p) or sub (a - b mod p)")
     classes: Optional[list[int]] = Field(
         None, min_length=2, description="keep only these classes, relabelled 0..k-1 in this order (classification)")
     per_class: Optional[int] = Field(None, ge=1, description="keep this many training samples of each class")

@@ -99,6 +99,8 @@ def _describe_source(data_spec, upload_root: Path | None = None) -> dict:
             shape = (len(d.features),)
         return {"task": meta["task"], "n_classes": int(meta["n_classes"]), "input_shape": shape,
                 "kind": meta["kind"]}
+    if d.dataset == "modular":  # p classes, two one-hot operands
+        return {"task": "classification", "n_classes": d.modulus, "input_shape": (2 * d.modulus,), "kind": "vector"}
     task, n_classes, shape, kind = _FIXED[d.dataset]
     if n_classes is None:
         n_classes = d.n_classes

@@ -217,4 +217,5 @@ def generate(d, seed: int, upload_root: Path | None = None) -> RawData:
 
 # generators that live in modules of their own register themselves on import
 from training.data import mnist1d as _mnist1d  # noqa: F401
+from training.data import modular as _modular  # noqa: F401
 from training.data import uploads as _uploads  # noqa: F401
