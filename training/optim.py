@@ -207,9 +207,9 @@ def decayed_weights(model: nn.Module) -> list[torch.Tensor]:
     """Weights of every Linear and Conv2d: the target of penalties, decay and max-norm.
 
     Biases and normalization parameters are left alone, as is customary: decaying them
-    only adds underfitting.
+    only adds underfitting. Frozen weights (``requires_grad`` off) are left alone too.
     """
-    return [m.weight for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    return [m.weight for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d)) and m.weight.requires_grad]
 
 
 class Regularizer:
