@@ -156,11 +156,28 @@ class Trainer:
         self.tracker = None
         ls = spec.monitor.landscape
         if ls is not None and ls.mode != "none":
-            from training.landscape import Tracker
+            from training.landscape import LandscapeHook, Tracker
 
-            self.tracker = Tracker(self.net, ls)
+            hook = LandscapeHook(net=self.net, loss_fn=self.eval_loss_fn, x=d.x_train, y=d.y_train, emit=self.emit,
+                                 should_stop=self.should_stop, device=self.device)
+            self.tracker = Tracker(hook, ls)
+        self._setup_controls_and_neurons()
 
-    def run(self) -> str:
+    def _setup_controls_and_neurons(self) -> None:
+        """Live controls (training/control.py) and the neuron view (training/neurons.py)."""
+        from training.control import Controller
+
+        self.control = Controller(self, self.limits.max_pause_seconds)
+        self.neurons, self.neurons_every = None, 1
+        if self.spec.monitor.neurons and self.spec.mode == "train":
+            from training import neurons as neurons_mod
+
+            self.neurons, reason = neurons_mod.build(self.net, self.data)
+            self.neurons_every = neurons_mod.every(self.spec.training.epochs)
+            if reason:
+                self.emit("neurons", epoch=0, available=False, reason=reason)
+
+    def run(self) -> RunResult:
         self.emit("status", status="running", message="")
         self.setup()
         if self.spec.mode == "lr_finder":
@@ -219,11 +236,12 @@ class Trainer:
         for i, (xb, yb) in enumerate(self.batches()):
             self._train_step(xb, yb, epoch, record_grads=diag_due and i == last)
             if self.tracker is not None:
-                self.tracker.on_step(self.net, self.step)
-            if self.sink.should_stop():
-                return "cancelled", f"stopped by request at step {self.step}"
-            if time.perf_counter() > self._deadline():
-                return "timed_out", f"time limit reached at step {self.step}"
+                self.tracker.on_step(self.step)
+            if self.should_stop():
+                return self._stopped(f"at step {self.step}")
+            outcome = self.control.between_batches()  # pause / step / set lr, between two batches
+            if outcome is not None:
+                return outcome
         # evaluation, diagnostics, boundary, early stopping, schedule
         tr, _ = evaluate(self.net, self.eval_loss_fn, self.data.x_train, self.data.y_train, self.data.task)
         layers = None
@@ -308,3 +326,5 @@ class Trainer:
 def train(spec: Spec, sink: Sink, upload_root: Optional[Path] = None, limits: Optional[Limits] = None) -> str:
     """Run ``spec`` to completion, streaming events to ``sink``; returns the final status."""
     return Trainer(spec, sink, upload_root, limits).run()
+        if self.neurons is not None and (epoch % self.neurons_every == 0 or epoch == spec.training.epochs):
+            self.emit("neurons", **self.neurons.collect(epoch))

@@ -58,6 +58,8 @@ class Limits(_Model):
 
 # ---------------------------------------------------------------- data
 
+    max_memory_mb: int = 2048  # estimated peak of training and landscape (training/check.py)
+    max_pause_seconds: float = 600.0  # one pause of a live run (training/control.py)
 
 class Split(_Model):
     train: float = Field(0.7, gt=0, lt=1)
@@ -386,6 +388,7 @@ class LRFinderSpec(_Model):
     start_lr: float = Field(1e-7, gt=0)
     end_lr: float = Field(10.0, gt=0)
     steps: int = Field(100, ge=5, le=2000)
+    neurons: bool = Field(True, description="neurons event each epoch (dense nets on 2-D data, first conv layer on images)")
     beta: float = Field(0.98, ge=0, lt=1)
     diverge_factor: float = Field(4.0, gt=1)
 
@@ -419,6 +422,8 @@ class Spec(_Model):
 
 
 class SpecError(ValueError):
+    lesson: Optional[str] = Field(None, pattern=r"^[a-z0-9][a-z0-9-]{0,59}$",
+                                  description="slug of the lesson (GET /api/presets) the run came from")
     """Every problem of a spec, each ``{"path": "/json/pointer", "message": str}``."""
 
     def __init__(self, errors: list[dict[str, str]]):
