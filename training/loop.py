@@ -156,11 +156,9 @@ class Trainer:
         self.tracker = None
         ls = spec.monitor.landscape
         if ls is not None and ls.mode != "none":
-            from training.landscape import LandscapeHook, Tracker
+            from training.landscape import Tracker
 
-            hook = LandscapeHook(net=self.net, loss_fn=self.eval_loss_fn, x=d.x_train, y=d.y_train, emit=self.emit,
-                                 should_stop=self.should_stop, device=self.device)
-            self.tracker = Tracker(hook, ls)
+            self.tracker = Tracker(self.net, ls)
         self._setup_controls_and_neurons()
 
     def _setup_controls_and_neurons(self) -> None:
@@ -177,7 +175,7 @@ class Trainer:
             if reason:
                 self.emit("neurons", epoch=0, available=False, reason=reason)
 
-    def run(self) -> RunResult:
+    def run(self) -> str:
         self.emit("status", status="running", message="")
         self.setup()
         if self.spec.mode == "lr_finder":
@@ -236,9 +234,11 @@ class Trainer:
         for i, (xb, yb) in enumerate(self.batches()):
             self._train_step(xb, yb, epoch, record_grads=diag_due and i == last)
             if self.tracker is not None:
-                self.tracker.on_step(self.step)
-            if self.should_stop():
-                return self._stopped(f"at step {self.step}")
+                self.tracker.on_step(self.net, self.step)
+            if self.sink.should_stop():
+                return "cancelled", f"stopped by request at step {self.step}"
+            if time.perf_counter() > self._deadline():
+                return "timed_out", f"time limit reached at step {self.step}"
             outcome = self.control.between_batches()  # pause / step / set lr, between two batches
             if outcome is not None:
                 return outcome
@@ -268,6 +268,8 @@ class Trainer:
             b = boundary_mod.compute(self.net, self.data, spec.monitor.boundary_resolution)
             if b is not None:
                 self.emit("boundary", epoch=epoch, **b)
+        if self.neurons is not None and (epoch % self.neurons_every == 0 or epoch == spec.training.epochs):
+            self.emit("neurons", **self.neurons.collect(epoch))
         if self.tracker is not None:
             self.tracker.on_epoch(self, epoch)
         self.sched.epoch_end(epoch, va.get("loss", tr["loss"]))
@@ -326,5 +328,3 @@ class Trainer:
 def train(spec: Spec, sink: Sink, upload_root: Optional[Path] = None, limits: Optional[Limits] = None) -> str:
     """Run ``spec`` to completion, streaming events to ``sink``; returns the final status."""
     return Trainer(spec, sink, upload_root, limits).run()
-        if self.neurons is not None and (epoch % self.neurons_every == 0 or epoch == spec.training.epochs):
-            self.emit("neurons", **self.neurons.collect(epoch))

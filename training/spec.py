@@ -58,7 +58,6 @@ class Limits(_Model):
 
 # ---------------------------------------------------------------- data
 
-    max_memory_mb: int = 2048  # estimated peak of training and landscape (training/check.py)
     max_pause_seconds: float = 600.0  # one pause of a live run (training/control.py)
 
 class Split(_Model):
