@@ -54,11 +54,11 @@ class Limits(_Model):
     max_batch_size: int = 4096
     max_landscape_resolution: int = 51
     max_upload_bytes: int = 8 * 1024 * 1024
+    max_pause_seconds: float = 600.0  # one pause of a live run (training/control.py)
 
 
 # ---------------------------------------------------------------- data
 
-    max_pause_seconds: float = 600.0  # one pause of a live run (training/control.py)
 
 class Split(_Model):
     train: float = Field(0.7, gt=0, lt=1)
@@ -381,13 +381,13 @@ class MonitorSpec(_Model):
     boundary_every: int = Field(1, ge=1, description="epochs")
     boundary_resolution: int = Field(40, ge=5, le=100)
     landscape: Optional[LandscapeSpec] = None
+    neurons: bool = Field(True, description="neurons event each epoch (dense nets on 2-D data, first conv layer on images)")
 
 
 class LRFinderSpec(_Model):
     start_lr: float = Field(1e-7, gt=0)
     end_lr: float = Field(10.0, gt=0)
     steps: int = Field(100, ge=5, le=2000)
-    neurons: bool = Field(True, description="neurons event each epoch (dense nets on 2-D data, first conv layer on images)")
     beta: float = Field(0.98, ge=0, lt=1)
     diverge_factor: float = Field(4.0, gt=1)
 
@@ -415,14 +415,14 @@ class Spec(_Model):
     training: TrainingSpec = Field(default_factory=TrainingSpec)
     monitor: MonitorSpec = Field(default_factory=MonitorSpec)
     lr_finder: LRFinderSpec = Field(default_factory=LRFinderSpec)
+    lesson: Optional[str] = Field(None, pattern=r"^[a-z0-9][a-z0-9-]{0,59}$",
+                                  description="slug of the lesson (GET /api/presets) the run came from")
 
 
 # ---------------------------------------------------------------- validation
 
 
 class SpecError(ValueError):
-    lesson: Optional[str] = Field(None, pattern=r"^[a-z0-9][a-z0-9-]{0,59}$",
-                                  description="slug of the lesson (GET /api/presets) the run came from")
     """Every problem of a spec, each ``{"path": "/json/pointer", "message": str}``."""
 
     def __init__(self, errors: list[dict[str, str]]):
