@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "webapp.runs",
     "webapp.presets",
     "webapp.uploads",
+    "webapp.sweeps",
 ]
 
 MIDDLEWARE = [
@@ -129,6 +130,9 @@ LIMITS = {
     "max_upload_bytes": env_int("DESCENT_MAX_UPLOAD_BYTES", 8 * 1024 * 1024),
 }
 MAX_ACTIVE_RUNS_PER_OWNER = env_int("DESCENT_MAX_ACTIVE_RUNS", 4)
+MAX_SWEEP_RUNS = env_int("DESCENT_MAX_SWEEP_RUNS", 64)  # runs of one sweep (points x repeats)
+# sweep runs of one owner in the broker or running at once; the rest wait in the database
+SWEEP_ACTIVE_PER_OWNER = env_int("DESCENT_SWEEP_ACTIVE_PER_OWNER", 4)
 TORCH_THREADS = env_int("DESCENT_TORCH_THREADS", 1)
 STEP_PUBLISH_INTERVAL = env_float("DESCENT_STEP_PUBLISH_INTERVAL", 0.05)  # ≤ 20 messages/s a run
 

@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("webapp.presets.urls")),
     path("", include("webapp.uploads.urls")),
     path("", include("webapp.runs.urls")),
+    path("", include("webapp.sweeps.urls")),
 ]
