@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "webapp.runs",
     "webapp.presets",
     "webapp.uploads",
+    "webapp.controls",
     "webapp.sweeps",
 ]
 
@@ -128,6 +129,7 @@ LIMITS = {
     "max_batch_size": env_int("DESCENT_MAX_BATCH_SIZE", 4096),
     "max_landscape_resolution": env_int("DESCENT_MAX_LANDSCAPE_RESOLUTION", 51),
     "max_upload_bytes": env_int("DESCENT_MAX_UPLOAD_BYTES", 8 * 1024 * 1024),
+    "max_pause_seconds": env_float("DESCENT_MAX_PAUSE_SECONDS", 600.0),  # live controls: one pause
 }
 MAX_ACTIVE_RUNS_PER_OWNER = env_int("DESCENT_MAX_ACTIVE_RUNS", 4)
 MAX_SWEEP_RUNS = env_int("DESCENT_MAX_SWEEP_RUNS", 64)  # runs of one sweep (points x repeats)

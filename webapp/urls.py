@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/data/preview", data_preview),
     path("", include("webapp.presets.urls")),
     path("", include("webapp.uploads.urls")),
+    path("", include("webapp.controls.urls")),  # before runs: /api/runs/<id>/control
     path("", include("webapp.runs.urls")),
     path("", include("webapp.sweeps.urls")),
 ]

@@ -68,6 +68,17 @@ class EventSink:
             self.stop = Run.objects.filter(pk=self.run_pk, stop_requested=True).exists()
         return self.stop
 
+    def poll_controls(self) -> list[dict]:
+        """Live controls waiting for this run (webapp.controls), read at most every ~0.25 s;
+        the trainer applies them between batches (training/control.py)."""
+        now = time.monotonic()
+        if now - getattr(self, "last_control_check", float("-inf")) < self.stop_check_interval:
+            return []
+        self.last_control_check = now
+        from webapp.controls.services import take_pending
+
+        return take_pending(self.run_pk)
+
     def close(self) -> None:
         self.flush()
         if self.publisher is not None:
