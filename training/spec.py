@@ -9,9 +9,12 @@ value; this module never reads Django settings.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Optional, Union
+import copy
+from typing import Annotated, Any, Literal, NamedTuple, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from training import spec_messages as msg
 
 SPEC_VERSION = 1
 
@@ -40,7 +43,9 @@ InitName = Literal[INITS]  # type: ignore[valid-type]
 
 class _Model(BaseModel):
     # Unknown fields are errors: a typo such as "untis" must not silently fall back.
-    model_config = ConfigDict(extra="forbid")
+    # Every float is finite: NaN/Infinity (which Python's json reads) never reach the engine
+    # or the database.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Limits(_Model):
@@ -53,6 +58,7 @@ class Limits(_Model):
     max_layers: int = 64
     max_batch_size: int = 4096
     max_landscape_resolution: int = 51
+    max_memory_mb: int = 2048  # estimated peak of training and landscape (training/check.py)
     max_upload_bytes: int = 8 * 1024 * 1024
     max_pause_seconds: float = 600.0  # one pause of a live run (training/control.py)
 
@@ -89,7 +95,7 @@ def dataset_defaults(name: str) -> dict:
 
 class DataSpec(_Model):
     dataset: Literal[DATASETS] = "circle"  # type: ignore[valid-type]
-    n_samples: Optional[int] = Field(None, ge=10, description="default: the dataset's (x-descent.dataset_defaults)")
+    n_samples: Optional[int] = Field(None, ge=10, le=10_000_000, description="default: the dataset's (x-descent.dataset_defaults)")
     noise: Optional[float] = Field(None, ge=0, le=5, description="default: the dataset's (x-descent.dataset_defaults)")
     features: list[Literal[FEATURES]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: ["x1", "x2"], min_length=1
@@ -224,7 +230,9 @@ class Conv2d(_Layer):
     filters: int = Field(8, ge=1, le=512)
     kernel: int = Field(3, ge=1, le=11)
     stride: int = Field(1, ge=1, le=4)
-    padding: Union[int, Literal["same", "valid"]] = "same"
+    # bounded: a padding beyond the largest kernel only adds zeros, and a huge one made
+    # shape inference spin (issue 8)
+    padding: Union[Annotated[int, Field(ge=0, le=10)], Literal["same", "valid"]] = "same"
     activation: Activation = "relu"
     bias: bool = True
 
@@ -326,17 +334,17 @@ class OptimizerSpec(_Model):
 class ScheduleSpec(_Model):
     name: Literal[SCHEDULES] = "constant"  # type: ignore[valid-type]
     warmup_epochs: float = Field(0, ge=0)
-    step_size: int = Field(10, ge=1, description="epochs between decays (step); half-cycle (cyclic)")
+    step_size: int = Field(10, ge=1, le=1_000_000, description="epochs between decays (step); half-cycle (cyclic)")
     gamma: Optional[float] = Field(None, gt=0, le=1, description="decay factor")
-    milestones: list[int] = Field(default_factory=list)
+    milestones: list[Annotated[int, Field(ge=0, le=1_000_000)]] = Field(default_factory=list, max_length=100)
     min_lr: float = Field(0.0, ge=0)
     max_lr: Optional[float] = Field(None, gt=0, description="peak of cyclic/onecycle (default 10x lr)")
-    patience: int = Field(5, ge=0, description="plateau: epochs without val improvement")
+    patience: int = Field(5, ge=0, le=1_000_000, description="plateau: epochs without val improvement")
 
 
 class EarlyStopping(_Model):
     metric: Literal["val_loss", "val_acc", "train_loss"] = "val_loss"
-    patience: int = Field(20, ge=1)
+    patience: int = Field(20, ge=1, le=1_000_000)
     min_delta: float = Field(0.0, ge=0)
     restore_best: bool = True
 
@@ -353,32 +361,32 @@ class RegularizationSpec(_Model):
 
 
 class TrainingSpec(_Model):
-    epochs: int = Field(60, ge=1)
-    batch_size: int = Field(32, ge=1)
+    epochs: int = Field(60, ge=1, le=1_000_000)  # the server's limit (Limits) is lower
+    batch_size: int = Field(32, ge=1, le=1_000_000)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     max_seconds: Optional[float] = Field(None, gt=0)
 
 
 class LandscapeSpec(_Model):
     mode: Literal["none", "1d", "2d"] = "2d"
-    resolution: int = Field(31, ge=3)
-    resolution_y: Optional[int] = Field(None, ge=3, description="rows of a rectangular grid")
+    resolution: int = Field(31, ge=3, le=1001)
+    resolution_y: Optional[int] = Field(None, ge=3, le=1001, description="rows of a rectangular grid")
     span: float = Field(1.0, gt=0, le=10)
     when: Literal["end", "every"] = "end"
-    every_epochs: int = Field(10, ge=1)
+    every_epochs: int = Field(10, ge=1, le=1_000_000)
     trajectory: bool = True
     interpolation: bool = True
     eval_samples: int = Field(1024, ge=16, le=20_000)
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=2**31 - 1)
     sharpness: bool = True
-    checkpoint_every_steps: Optional[int] = Field(None, ge=1, description="default: every epoch")
+    checkpoint_every_steps: Optional[int] = Field(None, ge=1, le=10**9, description="default: every epoch")
 
 
 class MonitorSpec(_Model):
     diagnostics: bool = True
-    diagnostics_every: int = Field(1, ge=1, description="epochs")
+    diagnostics_every: int = Field(1, ge=1, le=1_000_000, description="epochs")
     boundary: bool = True
-    boundary_every: int = Field(1, ge=1, description="epochs")
+    boundary_every: int = Field(1, ge=1, le=1_000_000, description="epochs")
     boundary_resolution: int = Field(40, ge=5, le=100)
     landscape: Optional[LandscapeSpec] = None
     neurons: bool = Field(True, description="neurons event each epoch (dense nets on 2-D data, first conv layer on images)")
@@ -430,39 +438,46 @@ class SpecError(ValueError):
         super().__init__("; ".join(f"{e['path']}: {e['message']}" for e in errors))
 
 
-def _pointer(loc: tuple, doc: Any) -> str:
-    """JSON pointer for a pydantic error location, dropping discriminator tags.
-
-    Pydantic puts the tag of a discriminated union into the location
-    (``('augment', 0, 'mixup', 'alpha')``); the document has no such key.
-    """
-    parts: list[str] = []
-    node = doc
-    for item in loc:
-        if isinstance(item, str) and isinstance(node, dict) and item not in node and node.get("type") == item:
-            continue
-        if isinstance(item, str) and item.startswith("function-") or item in ("tagged-union[", "list["):
-            continue
-        parts.append(str(item))
-        if isinstance(node, dict):
-            node = node.get(item)
-        elif isinstance(node, list) and isinstance(item, int) and 0 <= item < len(node):
-            node = node[item]
-        else:
-            node = None
-    return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts) if parts else ""
-
-
-def _pydantic_errors(exc: ValidationError, doc: Any) -> list[dict[str, str]]:
-    out = []
+def _field_errors(exc: ValidationError, doc: Any) -> list[dict[str, str]]:
+    """Pydantic's errors as ``{"path", "message"}``, the message a sentence (spec_messages)."""
+    raw = []
     for err in exc.errors(include_url=False):
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        elif err["type"] == "union_tag_invalid":
-            msg = f"unknown type {err.get('input', {}).get('type')!r}" if isinstance(err.get("input"), dict) else msg
-        out.append({"path": _pointer(tuple(err["loc"]), doc), "message": msg})
-    return out
+        path = msg.pointer(tuple(err["loc"]), doc)
+        raw.append({"path": path, "message": msg.describe(err, path, doc), "_type": err["type"],
+                    "_ctx": err.get("ctx") or {}, "_input": err.get("input"), "_subject": msg.subject(path, doc)})
+    return [{"path": e["path"], "message": e["message"]} for e in msg.merge_union(raw)]
+
+def _repair(doc: dict, paths: list[str]) -> Optional[dict]:
+    """``doc`` with the value at each path taken out, so that its default applies.
+
+
+    A broken item of a layer list becomes an identity layer and a broken augmentation a
+    no-op, so that the indices (and paths) of the items after it do not move. None when
+    there is nothing left to repair with.
+    """
+    for path in paths:
+        parts = msg.split_pointer(path)
+        if not parts:
+            return None
+        parent = msg._node(doc, parts[:-1])
+        key = parts[-1]
+        if isinstance(parent, dict):
+            if key not in parent:
+                return None
+            del parent[key]
+        elif isinstance(parent, list) and key.isdigit() and int(key) < len(parent):
+            if len(parts) >= 2 and parts[-2] == "layers":
+                parent[int(key)] = {"type": "activation", "fn": "linear"}
+            elif parts[:1] == ["augment"] and len(parts) == 2:
+                parent[int(key)] = {"type": "gaussian_noise", "std": 0.0}
+            else:  # an item of a list of plain values: the whole list goes
+                owner = msg._node(doc, parts[:-2])
+                if not isinstance(owner, dict) or parts[-2] not in owner:
+                    return None
+                del owner[parts[-2]]
+        else:
+            return None
+    return doc
 
 
 def _check_limits(spec: Spec, limits: Limits) -> list[dict[str, str]]:
@@ -472,13 +487,13 @@ def _check_limits(spec: Spec, limits: Limits) -> list[dict[str, str]]:
         errors.append({"path": path, "message": msg})
 
     if spec.data.n_samples > limits.max_samples:
-        add("/data/n_samples", f"at most {limits.max_samples} samples are allowed")
+        add("/data/n_samples", f"Number of samples must be at most {limits.max_samples} (the server's limit)")
     if spec.training.epochs > limits.max_epochs:
-        add("/training/epochs", f"at most {limits.max_epochs} epochs are allowed")
+        add("/training/epochs", f"Epochs must be at most {limits.max_epochs} (the server's limit)")
     if spec.training.batch_size > limits.max_batch_size:
-        add("/training/batch_size", f"at most {limits.max_batch_size} is allowed")
+        add("/training/batch_size", f"Batch size must be at most {limits.max_batch_size} (the server's limit)")
     if spec.training.max_seconds is not None and spec.training.max_seconds > limits.max_seconds:
-        add("/training/max_seconds", f"at most {limits.max_seconds:g} seconds are allowed")
+        add("/training/max_seconds", f"Time limit must be at most {limits.max_seconds:g} seconds (the server's limit)")
 
     def count(layers: list, path: str) -> int:
         n = 0
@@ -489,13 +504,15 @@ def _check_limits(spec: Spec, limits: Limits) -> list[dict[str, str]]:
         return n
 
     if count(spec.model.layers, "/model/layers") > limits.max_layers:
-        add("/model/layers", f"at most {limits.max_layers} layers are allowed")
+        add("/model/layers", f"The network may have at most {limits.max_layers} layers (the server's limit)")
     ls = spec.monitor.landscape
     if ls is not None:
         if ls.resolution > limits.max_landscape_resolution:
-            add("/monitor/landscape/resolution", f"at most {limits.max_landscape_resolution}")
+            add("/monitor/landscape/resolution", f"Landscape resolution must be at most {limits.max_landscape_resolution} "
+                "(the server's limit)")
         if ls.resolution_y is not None and ls.resolution_y > limits.max_landscape_resolution:
-            add("/monitor/landscape/resolution_y", f"at most {limits.max_landscape_resolution}")
+            add("/monitor/landscape/resolution_y", f"Landscape rows must be at most {limits.max_landscape_resolution} "
+                "(the server's limit)")
     return errors
 
 
@@ -530,7 +547,7 @@ def _check_combinations(spec: Spec) -> list[dict[str, str]]:
         if aug.type in ("mixup", "cutmix") and d.dataset in DATASETS_REGRESSION:
             errors.append({"path": f"/augment/{i}/type", "message": f"{aug.type} needs a classification dataset"})
         if aug.type in ("scale", "erase") and aug.scale[0] > aug.scale[1]:
-            errors.append({"path": f"/augment/{i}/scale", "message": "expected [low, high] with low <= high"})
+            errors.append({"path": f"/augment/{i}/scale", "message": "scale must be [low, high] with low <= high"})
     s = spec.schedule
     if s.name == "multistep" and any(b <= a for a, b in zip(s.milestones, s.milestones[1:])):
         errors.append({"path": "/schedule/milestones", "message": "milestones must increase"})
@@ -539,29 +556,85 @@ def _check_combinations(spec: Spec) -> list[dict[str, str]]:
     es = spec.regularization.early_stopping
     if es is not None and es.metric.startswith("val") and d.split.val == 0:
         errors.append({"path": "/regularization/early_stopping/metric",
-                       "message": "needs a validation split (data.split.val > 0)"})
+                       "message": "early stopping on a validation metric needs a validation split "
+                                  "(data split val > 0)"})
     from training import losses, optim  # their own rules; imported late to keep this module light
 
     return errors + optim.check(spec) + losses.check(spec)
 
 
-def validate(doc: Any, limits: Optional[Limits] = None) -> Spec:
-    """Parse and check a spec document; raise :class:`SpecError` listing every problem.
+class Parsed(NamedTuple):
+    """What :func:`parse` learned: the spec (or one with its broken fields set back to
+    their defaults, see ``repaired``), every error found, and the repaired paths."""
 
-    Shape inference (an impossible layer stack, too many parameters) needs the model
-    builder and lives in :func:`training.model.summarize`; :func:`check` runs both.
+    spec: Optional[Spec]
+    errors: list[dict[str, str]]
+    repaired: list[str]
+
+
+# Sections whose values the cross-field rules read: after one of them was repaired, a
+# rule could fire on the default instead of what the person wrote.
+_SHARED_SECTIONS = {"data", "optimizer", "schedule", "training", "loss", "regularization", "mode", "version"}
+
+
+def _section(path: str) -> str:
+    parts = msg.split_pointer(path)
+    return parts[0] if parts else ""
+
+
+def touches(path: str, repaired: list[str]) -> bool:
+    """Whether ``path`` is at, under or above one of the ``repaired`` paths."""
+    return any(path == r or path.startswith(r + "/") or r.startswith(path + "/") or not r or not path
+               for r in repaired)
+
+
+def parse(doc: Any, limits: Optional[Limits] = None) -> Parsed:
+    """Every problem of a spec document in one round.
+
+    1. the raw JSON: depth and integer size (never recursion, never overflow);
+    2. the fields (pydantic), as sentences with JSON-pointer paths;
+    3. limits and cross-field rules, also when some fields were wrong: the broken values
+       are taken out (their defaults apply) and only the rules that cannot have read a
+       default in their place report.
     """
     limits = limits or Limits()
     if not isinstance(doc, dict):
-        raise SpecError([{"path": "", "message": "the spec must be a JSON object"}])
-    try:
-        spec = Spec.model_validate(doc)
-    except ValidationError as exc:
-        raise SpecError(_pydantic_errors(exc, doc)) from None
-    errors = _check_limits(spec, limits) + _check_combinations(spec)
+        return Parsed(None, [{"path": "", "message": "The spec must be a JSON object"}], [])
+    errors = msg.precheck(doc)
     if errors:
-        raise SpecError(errors)
-    return spec
+        return Parsed(None, errors, [])
+    spec, repaired, work = None, [], doc
+    for attempt in range(4):
+        try:
+            spec = Spec.model_validate(work)
+            break
+        except ValidationError as exc:
+            found = _field_errors(exc, work)
+            if attempt == 0:
+                errors = found
+                work = copy.deepcopy(doc)
+            repaired += [e["path"] for e in found]
+            if _repair(work, [e["path"] for e in found]) is None:
+                break
+    if spec is None:
+        return Parsed(None, errors, repaired)
+    errors += [e for e in _check_limits(spec, limits) if not touches(e["path"], repaired)]
+    shared = {_section(r) for r in repaired} & _SHARED_SECTIONS
+    errors += [e for e in _check_combinations(spec)
+               if not shared and _section(e["path"]) not in {_section(r) for r in repaired}]
+    return Parsed(spec, msg.polish(errors, doc), repaired)
+
+
+def validate(doc: Any, limits: Optional[Limits] = None) -> Spec:
+    """Parse and check a spec document; raise :class:`SpecError` listing every problem.
+
+    Shape inference (an impossible layer stack, too many parameters, memory) needs the
+    model builder and lives in :func:`training.check.check`, which runs both.
+    """
+    parsed = parse(doc, limits)
+    if parsed.errors:
+        raise SpecError(parsed.errors)
+    return parsed.spec
 
 
 def json_schema() -> dict:

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "webapp.errors.ApiErrorMiddleware",  # outermost: /api/ answers JSON errors, never HTML
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -50,6 +51,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "webapp.urls"
+CSRF_FAILURE_VIEW = "webapp.errors.csrf_failure"
 ASGI_APPLICATION = "webapp.asgi.application"
 TEMPLATES = [
     {
@@ -129,6 +131,7 @@ LIMITS = {
     "max_batch_size": env_int("DESCENT_MAX_BATCH_SIZE", 4096),
     "max_landscape_resolution": env_int("DESCENT_MAX_LANDSCAPE_RESOLUTION", 51),
     "max_upload_bytes": env_int("DESCENT_MAX_UPLOAD_BYTES", 8 * 1024 * 1024),
+    "max_memory_mb": env_int("DESCENT_MAX_MEMORY_MB", 2048),  # estimated peak of a run (training/check.py)
     "max_pause_seconds": env_float("DESCENT_MAX_PAUSE_SECONDS", 600.0),  # live controls: one pause
 }
 MAX_ACTIVE_RUNS_PER_OWNER = env_int("DESCENT_MAX_ACTIVE_RUNS", 4)

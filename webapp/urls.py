@@ -8,6 +8,12 @@ def healthz(request):
     return JsonResponse({"ok": True})
 
 
+# JSON under /api/, Django's pages elsewhere (webapp.errors)
+handler400 = "webapp.errors.handler400"
+handler403 = "webapp.errors.handler403"
+handler404 = "webapp.errors.handler404"
+handler500 = "webapp.errors.handler500"
+
 urlpatterns = [
     path("healthz", healthz),
     path("api/data/preview", data_preview),

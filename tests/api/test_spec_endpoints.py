@@ -27,7 +27,7 @@ def test_validate_reports_every_error_with_its_path(client_a):
 def test_limits_are_enforced_on_the_server(client_a):
     r = client_a.post_json("/api/spec/validate", {"spec": {"training": {"epochs": 10**6}}})
     assert r.status_code == 400
-    assert r.json()["errors"] == [{"path": "/training/epochs", "message": "at most 2000 epochs are allowed"}]
+    assert r.json()["errors"] == [{"path": "/training/epochs", "message": "Epochs must be at most 2000 (the server's limit)"}]
     huge = {"model": {"layers": [{"type": "dense", "units": 4096}] * 3}}
     r = client_a.post_json("/api/spec/validate", {"spec": huge})
     assert r.status_code == 400 and "parameters" in r.json()["errors"][0]["message"]

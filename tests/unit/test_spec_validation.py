@@ -30,7 +30,7 @@ def test_every_error_is_listed_with_a_json_pointer():
 
 def test_unknown_fields_are_errors_not_silently_ignored():
     assert errors_of({"optimizer": {"name": "sgd", "lerning_rate": 1}}) == [
-        {"path": "/optimizer/lerning_rate", "message": "unknown field"}]
+        {"path": "/optimizer/lerning_rate", "message": 'Optimizer has no field "lerning_rate"'}]
 
 
 def test_nested_residual_and_augment_paths_skip_the_union_tag():
