@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "webapp.uploads",
     "webapp.controls",
     "webapp.sweeps",
+    "webapp.rooms",
 ]
 
 MIDDLEWARE = [
@@ -138,6 +139,10 @@ MAX_ACTIVE_RUNS_PER_OWNER = env_int("DESCENT_MAX_ACTIVE_RUNS", 4)
 MAX_SWEEP_RUNS = env_int("DESCENT_MAX_SWEEP_RUNS", 64)  # runs of one sweep (points x repeats)
 # sweep runs of one owner in the broker or running at once; the rest wait in the database
 SWEEP_ACTIVE_PER_OWNER = env_int("DESCENT_SWEEP_ACTIVE_PER_OWNER", 4)
+ROOM_MAX_STUDENTS = env_int("DESCENT_ROOM_MAX_STUDENTS", 200)
+# unknown room codes one browser session / one address may try (then 429)
+ROOM_CODE_MISS_RATE = env_str("DESCENT_ROOM_CODE_MISSES", "10/10m")
+ROOM_CODE_MISS_RATE_IP = env_str("DESCENT_ROOM_CODE_MISSES_IP", "100/10m")
 TORCH_THREADS = env_int("DESCENT_TORCH_THREADS", 1)
 STEP_PUBLISH_INTERVAL = env_float("DESCENT_STEP_PUBLISH_INTERVAL", 0.05)  # ≤ 20 messages/s a run
 

@@ -22,4 +22,5 @@ urlpatterns = [
     path("", include("webapp.controls.urls")),  # before runs: /api/runs/<id>/control
     path("", include("webapp.runs.urls")),
     path("", include("webapp.sweeps.urls")),
+    path("", include("webapp.rooms.urls")),
 ]
