@@ -1,4 +1,4 @@
-"""ASGI entry point: HTTP (Django, static files) and websockets (Channels)."""
+"""ASGI entry point: HTTP (Django; static files through WhiteNoise) and websockets (Channels)."""
 
 import os
 
@@ -9,11 +9,10 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from webapp.runs.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter({
-    "http": ASGIStaticFilesHandler(django_asgi_app),
+    "http": django_asgi_app,  # static files: WhiteNoise in MIDDLEWARE (webapp.security)
     "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
 })

@@ -102,8 +102,20 @@ def stop_all(procs: list[subprocess.Popen]) -> None:
             p.kill()
 
 
-def main() -> int:
+def collectstatic(env: dict) -> None:
+    """Hashed, compressed static files for WhiteNoise (quick after the first time)."""
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m webapp.serve", description="Run Descent (web, worker, Redis).")
+    parser.add_argument("--debug", action="store_true", help="Django's DEBUG on: tracebacks in the browser (never on a LAN)")
+    args = parser.parse_args(argv)
     env = dict(os.environ)
+    if args.debug:
+        env["DEBUG"] = "1"
     env.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     var_dir = Path(env.get("DESCENT_VAR_DIR", ROOT / "var"))
@@ -117,6 +129,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *a: (stop(), sys.exit(0)))
     try:
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+        collectstatic(env)
         if not env.get("REDIS_URL"):
             redis_proc, env["REDIS_URL"] = start_redis(var_dir)
             procs.append(redis_proc)

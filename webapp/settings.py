@@ -2,8 +2,10 @@
 
 DATABASE_URL   default sqlite:///var/descent.sqlite3 (WAL, busy timeout, IMMEDIATE)
 REDIS_URL      broker and channel layer; `make run` starts an embedded one when unset
-SECRET_KEY     required when DEBUG is off
-DEBUG          default true (the embedded run is a local playground)
+SECRET_KEY     default: made once into var/secret_key (0600); set it when several web
+               processes on different machines share sessions
+DEBUG          default false (tracebacks are never shown); `serve --debug` or DEBUG=1
+LOG_JSON       1: one JSON object a log line (webapp.logging)
 DESCENT_*      limits (see LIMITS below), queues, worker settings
 """
 
@@ -16,22 +18,22 @@ from webapp.env import env_bool, env_float, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("DESCENT_VAR_DIR", str(BASE_DIR / "var")))
 
-DEBUG = env_bool("DEBUG", True)
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
-        from django.core.exceptions import ImproperlyConfigured
+    from webapp.security import secret_key_from_file
 
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "descent-insecure-dev-key-only-for-the-embedded-run"
+    SECRET_KEY = secret_key_from_file(VAR_DIR / "secret_key")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "daphne",
+    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
+    "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
     "webapp.runs",
@@ -40,15 +42,21 @@ INSTALLED_APPS = [
     "webapp.controls",
     "webapp.sweeps",
     "webapp.rooms",
+    "webapp.accounts",
 ]
 
 MIDDLEWARE = [
     "webapp.errors.ApiErrorMiddleware",  # outermost: /api/ answers JSON errors, never HTML
     "django.middleware.security.SecurityMiddleware",
+    "webapp.security.SecurityHeadersMiddleware",
+    "webapp.security.StaticFilesMiddleware",  # WhiteNoise, before anything that touches the session
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "webapp.ratelimit.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "webapp.urls"
@@ -59,7 +67,9 @@ TEMPLATES = [
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "frontend" / "templates"],
         "APP_DIRS": True,
-        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request",
+                                           "django.contrib.auth.context_processors.auth",
+                                           "django.contrib.messages.context_processors.messages"]},
     }
 ]
 
@@ -83,16 +93,32 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 365
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# Security headers (webapp.security adds the Content-Security-Policy)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DESCENT_HTTPS", False)
+LOGIN_URL = "/accounts/login"
+LOGIN_REDIRECT_URL = "/runs"
+LOGOUT_REDIRECT_URL = "/"
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
-# Plotly ships its minified bundle inside the Python package: serve it, don't copy it.
-import plotly  # noqa: E402
-
-STATICFILES_DIRS = [
-    BASE_DIR / "frontend" / "static",
-    ("vendor", str(Path(plotly.__file__).parent / "package_data")),
+STATIC_ROOT = Path(env_str("DESCENT_STATIC_ROOT", str(VAR_DIR / "static")))
+STATICFILES_DIRS = [BASE_DIR / "frontend" / "static"]
+# Plotly ships its minified bundle inside the Python package: collected like any file
+# (as vendor/plotly.min.js, by webapp.security.PlotlyFinder).
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "webapp.security.PlotlyFinder",
 ]
+# `collectstatic` (run by serve.py and the test harness) writes hashed, gzip and brotli
+# copies to STATIC_ROOT; WhiteNoise serves them with a year of immutable caching.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "webapp.security.StaticStorage"},
+}
+WHITENOISE_KEEP_ONLY_HASHED_FILES = False  # plain names keep working (short cache)
 MEDIA_ROOT = Path(env_str("DESCENT_MEDIA_ROOT", str(VAR_DIR / "media")))
 UPLOAD_ROOT = MEDIA_ROOT / "uploads"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 512 * 1024  # a spec is small; uploads have their own limit
@@ -121,6 +147,27 @@ else:
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured(f"DESCENT_CHANNEL_LAYER={CHANNEL_BACKEND!r}: expected redis or memory")
+
+# Rate limits (webapp.ratelimit), "N/period" (s, m, h, d; "10/5m"), "off" to disable:
+# per browser session (or account) and per client IP, on run creation, uploads, room
+# joins and logins. A classroom behind one NAT address shares the per-IP budget.
+from webapp.ratelimit import env_rate  # noqa: E402
+
+RATE_LIMITS = {
+    "runs": {"session": env_rate("DESCENT_RATE_RUNS", "20/m"), "ip": env_rate("DESCENT_RATE_RUNS_IP", "200/m")},
+    "uploads": {"session": env_rate("DESCENT_RATE_UPLOADS", "10/m"), "ip": env_rate("DESCENT_RATE_UPLOADS_IP", "100/m")},
+    "joins": {"session": env_rate("DESCENT_RATE_JOINS", "10/m"), "ip": env_rate("DESCENT_RATE_JOINS_IP", "300/m")},
+    "logins": {"session": env_rate("DESCENT_RATE_LOGINS", "10/m"), "ip": env_rate("DESCENT_RATE_LOGINS_IP", "30/m")},
+}
+# Behind a reverse proxy, the client is the last X-Forwarded-For entry (the proxy's).
+TRUST_X_FORWARDED_FOR = env_bool("DESCENT_TRUST_X_FORWARDED_FOR", False)
+# Counters live in the cache: Redis when the channel layer is (shared by every web
+# process), process memory otherwise (tests).
+if CHANNEL_BACKEND == "redis":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": "descent", "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2}}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Limits, enforced on the server at validation (training.spec.Limits).
 LIMITS = {
@@ -160,10 +207,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(LIMITS["max_seconds"] * 2 + 3600)}
 CELERY_TASK_TIME_LIMIT = int(LIMITS["max_seconds"] * 2 + 600)
 
+LOG_JSON = env_bool("LOG_JSON", False)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = not LOG_JSON  # let the worker log through LOGGING below
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "webapp.logging.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", **({"formatter": "json"} if LOG_JSON else {})}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }

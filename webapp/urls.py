@@ -1,3 +1,4 @@
+from django.contrib import admin
 from django.http import JsonResponse
 from django.urls import include, path
 
@@ -16,6 +17,8 @@ handler500 = "webapp.errors.handler500"
 
 urlpatterns = [
     path("healthz", healthz),
+    path("admin/", admin.site.urls),
+    path("", include("webapp.accounts.urls")),
     path("api/data/preview", data_preview),
     path("", include("webapp.presets.urls")),
     path("", include("webapp.uploads.urls")),

@@ -1,0 +1,22 @@
+import pytest
+from django.core.cache import cache
+
+from tests.api.conftest import JsonClient
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counters():
+    """Rate-limit counters live in the (process-memory) cache: none leak between tests."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def client_a(db):
+    return JsonClient()
+
+
+@pytest.fixture
+def client_b(db):
+    return JsonClient()

@@ -1,0 +1,11 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from webapp.accounts import views
+
+urlpatterns = [
+    path("accounts/login", auth_views.LoginView.as_view(template_name="accounts/login.html",
+                                                        redirect_authenticated_user=True), name="login"),
+    path("accounts/logout", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/signup", views.signup, name="signup"),
+]
