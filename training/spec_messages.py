@@ -94,6 +94,8 @@ LABELS = {
     "/training/device": "device",
     "/training/max_seconds": "time limit (max_seconds)",
     "/monitor": "monitor",
+    "/monitor/diagnostics": "diagnostics",
+    "/monitor/boundary": "decision boundary",
     "/monitor/diagnostics_every": "diagnostics interval",
     "/monitor/boundary_every": "decision boundary interval",
     "/monitor/boundary_resolution": "decision boundary resolution",
@@ -176,8 +178,10 @@ def show(value: Any) -> str:
             return "Infinity" if value > 0 else "-Infinity"
         return repr(value)
     if isinstance(value, int):
-        text = str(value) if abs(value) < 10**15 else f"a {len(str(abs(value)))}-digit number"
-        return text
+        if abs(value) < 10**15:
+            return str(value)
+        digits = math.floor((abs(value).bit_length() - 1) * math.log10(2)) + 1  # str() refuses > 4300 digits
+        return f"a number of about {digits} digits"
     if isinstance(value, str):
         return json.dumps(value if len(value) <= 40 else value[:40] + "…", ensure_ascii=False)
     if isinstance(value, dict):
