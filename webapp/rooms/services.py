@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hmac
 import re
+import time
 
 from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from training.spec import SpecError, dump
-from webapp.ratelimit import hit, parse_rate
+from webapp.rooms.models import CODE_ALPHABET, CODE_LENGTH, Member, Room, RoomRun, new_code
 from webapp.runs.models import ACTIVE, Run
 from webapp.runs.services import ApiError, check_spec, owner_key
-from webapp.rooms.models import CODE_ALPHABET, CODE_LENGTH, Member, Room, RoomRun, new_code
 
 SESSION_TEACHER = "rooms_teacher"  # codes whose teacher this browser session is
 CODE_RE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
@@ -50,37 +52,47 @@ def create_room(request, body: dict) -> Room:
     return room
 
 
-def _miss_counters(request) -> list[tuple[str, object]]:
-    """(counter name, rate) per browser session and per address: a class behind one NAT
-    address mistypes codes too, so the address gets a larger budget than one browser."""
-    from webapp.ratelimit import client_ip, client_key
+def _parse_rate(text: str) -> tuple[int, int] | None:
+    """ "10/10m" → (10, 600); "off" → None."""
+    m = re.match(r"^\s*(\d+)\s*/\s*(\d*)\s*([smh])\s*$", text or "")
+    if text.strip().lower() == "off":
+        return None
+    if not m:
+        raise ImproperlyConfigured(f"{text!r}: expected N/period such as 10/10m")
+    return int(m.group(1)), int(m.group(2) or 1) * {"s": 1, "m": 60, "h": 3600}[m.group(3)]
 
+
+def _miss_counters(request) -> list[tuple[str, int, int]]:
+    """(counter key, count, seconds) per browser session and per address: a class behind
+    one NAT address mistypes codes too, so the address gets a larger budget."""
+    ip = request.META.get("REMOTE_ADDR", "")
+    session = request.session.session_key
     out = []
-    for ident, setting, default in ((client_key(request), "ROOM_CODE_MISS_RATE", "10/10m"),
-                                    (client_ip(request), "ROOM_CODE_MISS_RATE_IP", "100/10m")):
-        rate = parse_rate(getattr(settings, setting, default))
+    for ident, setting, default in ((f"s{session}" if session else None, "ROOM_CODE_MISS_RATE", "10/10m"),
+                                    (f"ip{ip}" if ip else None, "ROOM_CODE_MISS_RATE_IP", "100/10m")):
+        rate = _parse_rate(getattr(settings, setting, default))
         if ident and rate is not None:
-            out.append((f"roomcode:{ident}", rate))
+            window = int(time.time() // rate[1])
+            out.append((f"roomcode:{ident}:{window}", rate[0], (window + 1) * rate[1] - int(time.time())))
     return out
 
 
 def find_room(request, code: str) -> Room:
     """The room of ``code``; 404 if none, 429 once a client has guessed wrong too often."""
-    import time
-
-    from django.core.cache import cache
-
     counters = _miss_counters(request)
-    for name, rate in counters:
-        window = int(time.time() // rate.seconds)
-        if (cache.get(f"rl:{name}:{window}") or 0) >= rate.count:
+    for key, count, retry in counters:
+        if (cache.get(key) or 0) >= count:
             raise ApiError(429, "too many unknown room codes from this browser or address; try again in a few minutes",
-                           {"Retry-After": str((window + 1) * rate.seconds - int(time.time()))})
+                           {"Retry-After": str(max(1, retry))})
     code = (code or "").upper()
     room = Room.objects.filter(code=code).first() if CODE_RE.match(code) else None
     if room is None:
-        for name, rate in counters:
-            hit(name, rate)
+        for key, _count, retry in counters:
+            cache.add(key, 0, timeout=retry + 1)
+            try:
+                cache.incr(key)
+            except ValueError:  # expired in between
+                cache.add(key, 1, timeout=retry + 1)
         raise ApiError(404, [{"path": "/code", "message": f"no room {code!r}; check the code"}])
     return room
 
