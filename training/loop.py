@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
@@ -17,6 +18,7 @@ import torch
 
 from training import boundary as boundary_mod
 from training.data import DataBundle, load
+from training.events import validate_event
 from training.losses import build_loss, metrics
 from training.model import build_model
 from training.numbers import finite_or_none
@@ -31,13 +33,20 @@ class Sink(Protocol):
 
 
 class ListSink:
-    """Collects events in a list; ``stop_after_steps`` simulates a user pressing Stop."""
+    """Collects events in a list; ``stop_after_steps`` simulates a user pressing Stop.
 
-    def __init__(self, stop_after_steps: Optional[int] = None):
+    Every event is checked against its typed model (training.events) as it arrives, so
+    any test that trains through a ListSink also proves the trainer keeps the protocol.
+    """
+
+    def __init__(self, stop_after_steps: Optional[int] = None, validate: bool = True):
         self.events: list[dict] = []
         self.stop_after_steps = stop_after_steps
+        self.validate = validate
 
     def emit(self, event: dict) -> None:
+        if self.validate:
+            validate_event(event)
         self.events.append(event)
 
     def should_stop(self) -> bool:
@@ -47,6 +56,55 @@ class ListSink:
 
     def of(self, kind: str) -> list[dict]:
         return [e for e in self.events if e["type"] == kind]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How a run ended, as ``train()`` returns it (the task records it; the sink never guesses).
+
+    Compares equal to its status string, so ``train(spec, sink) == "succeeded"`` reads as it says.
+    """
+
+    status: str
+    message: str = ""
+    summary: Optional[dict] = field(default=None, compare=False)
+    device: Optional[str] = field(default=None, compare=False)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            return self.status == other
+        if isinstance(other, RunResult):
+            return (self.status, self.message) == (other.status, other.message)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.status, self.message))
+
+
+class _LimitedSink:
+    """The trainer's view of its sink: ``should_stop`` is also true past the run's deadline.
+
+    Every long computation (epochs, landscape, sharpness, LR test) polls
+    ``trainer.sink.should_stop`` between chunks, so ``max_seconds`` bounds all of them.
+    """
+
+    def __init__(self, sink: "Sink", deadline: float):
+        self.inner, self.deadline = sink, deadline
+
+    def emit(self, event: dict[str, Any]) -> None:
+        self.inner.emit(event)
+
+    def stop_requested(self) -> bool:
+        return bool(self.inner.should_stop())
+
+    def past_deadline(self) -> bool:
+        return time.perf_counter() > self.deadline
+
+    def should_stop(self) -> bool:
+        return self.past_deadline() or self.stop_requested()
+
+    def __getattr__(self, name: str) -> Any:  # anything else the sink offers
+        return getattr(self.inner, name)
 
 
 class Diverged(Exception):
@@ -102,10 +160,13 @@ class Trainer:
 
     def __init__(self, spec: Spec, sink: Sink, upload_root: Optional[Path] = None,
                  limits: Optional[Limits] = None):
-        self.spec, self.sink, self.limits = spec, sink, limits or Limits()
+        self.spec, self.limits = spec, limits or Limits()
         self.upload_root = upload_root
         self.step = 0
         self.t0 = time.perf_counter()
+        self.sink = _LimitedSink(sink, self._deadline())
+        self.summary: Optional[dict] = None
+        self.device: Optional[torch.device] = None
 
     # -- helpers -------------------------------------------------------------
 
@@ -117,6 +178,19 @@ class Trainer:
         if self.spec.training.max_seconds:
             limit = min(limit, self.spec.training.max_seconds)
         return self.t0 + limit
+
+    def should_stop(self) -> bool:
+        """A stop request or the time limit: the one callable every long computation polls."""
+        return self.sink.should_stop()
+
+    def _stopped(self, where: str) -> tuple[str, str]:
+        """After a computation returned early: was it the user or the clock?"""
+        if self.sink.stop_requested():
+            return "cancelled", f"stopped by request {where}"
+        return "timed_out", f"time limit reached {where}"
+
+    def result(self, status: str, message: str) -> "RunResult":
+        return RunResult(status, message, self.summary, str(self.device) if self.device is not None else None)
 
     # -- the run -------------------------------------------------------------
 
@@ -175,7 +249,7 @@ class Trainer:
             if reason:
                 self.emit("neurons", epoch=0, available=False, reason=reason)
 
-    def run(self) -> str:
+    def run(self) -> RunResult:
         self.emit("status", status="running", message="")
         self.setup()
         if self.spec.mode == "lr_finder":
@@ -235,10 +309,8 @@ class Trainer:
             self._train_step(xb, yb, epoch, record_grads=diag_due and i == last)
             if self.tracker is not None:
                 self.tracker.on_step(self.net, self.step)
-            if self.sink.should_stop():
-                return "cancelled", f"stopped by request at step {self.step}"
-            if time.perf_counter() > self._deadline():
-                return "timed_out", f"time limit reached at step {self.step}"
+            if self.should_stop():
+                return self._stopped(f"at step {self.step}")
             outcome = self.control.between_batches()  # pause / step / set lr, between two batches
             if outcome is not None:
                 return outcome
@@ -282,10 +354,10 @@ class Trainer:
         x = self.data.x_val if len(self.data.x_val) else self.data.x_train
         return x[:2048]
 
-    def _finish(self, status: str, message: str, epochs_run: int) -> str:
+    def _finish(self, status: str, message: str, epochs_run: int) -> RunResult:
         if status == "diverged":
             self.emit("status", status=status, message=message)
-            return status
+            return self.result(status, message)
         self.stopper.restore(self.net)
         d = self.data
         summary: dict[str, Any] = {"epochs_run": epochs_run, "params": self.params, "steps": self.step,
@@ -302,13 +374,14 @@ class Trainer:
             extra = self.tracker.finish(self)
             if extra:
                 summary.update(extra)
-            if self.sink.should_stop():  # stopped while the landscape was being drawn
-                status, message = "cancelled", "stopped by request while computing the loss landscape"
+            if self.should_stop():  # stopped (or out of time) while the landscape was being drawn
+                status, message = self._stopped("while computing the loss landscape")
+        self.summary = summary
         self.emit("summary", **summary)
         self.emit("status", status=status, message=message)
-        return status
+        return self.result(status, message)
 
-    def _lr_finder(self) -> str:
+    def _lr_finder(self) -> RunResult:
         from training.lr_finder import find_lr
 
         def stream():
@@ -316,15 +389,16 @@ class Trainer:
                 yield from self.batches()
 
         result = find_lr(self.net, self.loss_fn, self.opt, stream(), self.spec.lr_finder,
-                         should_stop=self.sink.should_stop)
+                         should_stop=self.should_stop)
         self.emit("lr_finder", **result)
-        self.emit("summary", params=self.params, epochs_run=0, best_epoch=None, early_stopped=False,
-                  seconds=round(time.perf_counter() - self.t0, 3), lr_suggestion=result.get("suggestion"))
-        status = "cancelled" if self.sink.should_stop() else "succeeded"
-        self.emit("status", status=status, message="" if status == "succeeded" else "stopped by request")
-        return status
+        self.summary = {"params": self.params, "epochs_run": 0, "best_epoch": None, "early_stopped": False,
+                        "seconds": round(time.perf_counter() - self.t0, 3), "lr_suggestion": result.get("suggestion")}
+        self.emit("summary", **self.summary)
+        status, message = self._stopped("during the LR range test") if self.should_stop() else ("succeeded", "")
+        self.emit("status", status=status, message=message)
+        return self.result(status, message)
 
 
-def train(spec: Spec, sink: Sink, upload_root: Optional[Path] = None, limits: Optional[Limits] = None) -> str:
-    """Run ``spec`` to completion, streaming events to ``sink``; returns the final status."""
+def train(spec: Spec, sink: Sink, upload_root: Optional[Path] = None, limits: Optional[Limits] = None) -> RunResult:
+    """Run ``spec`` to completion, streaming events to ``sink``; returns how it ended."""
     return Trainer(spec, sink, upload_root, limits).run()

@@ -13,6 +13,8 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from training.vocab import DATASETS_REGRESSION
+
 REGRESSION = {"mse": F.mse_loss, "mae": F.l1_loss, "huber": F.huber_loss}  # huber: delta 1
 
 
@@ -50,8 +52,6 @@ def build_loss(name: str | None, task: str, n_classes: int, label_smoothing: flo
 
 def check(spec) -> list[dict[str, str]]:
     """Combinations the loss cannot honour (the dataset/loss pairing lives in training.spec)."""
-    from training.spec import DATASETS_REGRESSION
-
     if spec.regularization.label_smoothing and spec.data.dataset in DATASETS_REGRESSION:
         return [{"path": "/regularization/label_smoothing",
                  "message": f"label smoothing needs a classification dataset; {spec.data.dataset} is regression"}]

@@ -13,7 +13,7 @@ import math
 import torch
 from torch import nn
 
-from training.spec import DATASETS_REGRESSION
+from training.vocab import DATASETS_REGRESSION
 
 # torch class and the defaults of the hyperparameters each optimizer has (and only those)
 OPTIMIZERS = {

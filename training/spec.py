@@ -18,9 +18,8 @@ from training import spec_messages as msg
 
 SPEC_VERSION = 1
 
-DATASETS_2D = ("circle", "xor", "gauss", "spiral", "moons")
-DATASETS_REGRESSION = ("plane", "multigauss", "poly1d")
-DATASETS_IMAGE = ("digits",)
+from training.vocab import DATASETS_2D, DATASETS_IMAGE, DATASETS_REGRESSION  # noqa: E402  (shared with optim, losses)
+
 DATASETS = DATASETS_2D + DATASETS_REGRESSION + DATASETS_IMAGE + ("mnist1d", "modular", "upload")
 MODULAR_OPERATIONS = ("add", "sub")
 FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")

@@ -8,11 +8,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from webapp.runs.routing import websocket_urlpatterns  # noqa: E402
+from webapp.runs.routing import SameOriginValidator, no_route, websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter({
     "http": django_asgi_app,  # static files: WhiteNoise in MIDDLEWARE (webapp.security)
-    "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+    "websocket": SameOriginValidator(URLRouter(websocket_urlpatterns + no_route)),
 })

@@ -183,6 +183,16 @@ LIMITS = {
     "max_pause_seconds": env_float("DESCENT_MAX_PAUSE_SECONDS", 600.0),  # live controls: one pause
 }
 MAX_ACTIVE_RUNS_PER_OWNER = env_int("DESCENT_MAX_ACTIVE_RUNS", 4)
+MAX_ACTIVE_RUNS_PER_IP = env_int("DESCENT_MAX_ACTIVE_RUNS_PER_IP", 8)  # a dropped cookie does not reset it
+MAX_QUEUED_RUNS = env_int("DESCENT_MAX_QUEUED_RUNS", 200)  # active runs in total, every client
+# A running run's worker writes Run.heartbeat_at every HEARTBEAT_INTERVAL seconds; one
+# silent for HEARTBEAT_TIMEOUT is failed by the reaper (webapp.runs.services.reap).
+HEARTBEAT_INTERVAL = env_float("DESCENT_HEARTBEAT_INTERVAL", 3.0)
+HEARTBEAT_TIMEOUT = env_float("DESCENT_HEARTBEAT_TIMEOUT", 30.0)
+# The worker's watchdog ends a run this long past its max_seconds (backstop for code
+# that stopped polling should_stop) and restarts the worker process.
+WATCHDOG_GRACE = env_float("DESCENT_WATCHDOG_GRACE", 60.0)
+RETENTION_DAYS = env_int("DESCENT_RETENTION_DAYS", 0)  # prune_runs: 0 keeps everything
 MAX_SWEEP_RUNS = env_int("DESCENT_MAX_SWEEP_RUNS", 64)  # runs of one sweep (points x repeats)
 # sweep runs of one owner in the broker or running at once; the rest wait in the database
 SWEEP_ACTIVE_PER_OWNER = env_int("DESCENT_SWEEP_ACTIVE_PER_OWNER", 4)
@@ -197,7 +207,10 @@ STEP_PUBLISH_INTERVAL = env_float("DESCENT_STEP_PUBLISH_INTERVAL", 0.05)  # ≤ 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = False
+# a worker process lost mid-task (prefork child killed) puts the message back; the task
+# finds its run claimed and leaves the ending to the reaper, so nothing runs twice
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 3  # a down broker is a quick 503 at creation, not a hang
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env_str("DESCENT_CPU_QUEUE", "celery")
 CELERY_GPU_QUEUE = env_str("DESCENT_GPU_QUEUE", "gpu")

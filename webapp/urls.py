@@ -1,12 +1,8 @@
 from django.contrib import admin
-from django.http import JsonResponse
 from django.urls import include, path
 
 from webapp.data_preview import data_preview
-
-
-def healthz(request):
-    return JsonResponse({"ok": True})
+from webapp.runs.views import healthz  # database, Redis, last worker heartbeat
 
 
 # JSON under /api/, Django's pages elsewhere (webapp.errors)

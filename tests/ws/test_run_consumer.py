@@ -111,3 +111,62 @@ async def test_unknown_run_is_refused():
     comm = WebsocketCommunicator(URLRouter(websocket_urlpatterns), "/ws/runs/missing/")
     connected, code = await comm.connect()
     assert not connected
+
+
+async def test_resume_inside_a_compactly_stored_step_row_is_exact():
+    @database_sync_to_async
+    def compact_run():
+        run = Run.objects.create(spec={}, owner_session="x")
+        sink = EventSink(run, None, interval=3600)  # steps 2..30 share one row
+        for i in range(30):
+            sink.emit({"type": "step", "step": i + 1, "epoch": 1, "loss": 0.5, "lr": 0.1})
+        sink.emit({"type": "epoch", "epoch": 1, "train_loss": 0.5})
+        sink.close()
+        return run
+
+    run = await compact_run()
+    comm = await connect(run, after=17)
+    backlog, live = await receive_until_live(comm)
+    assert expand(backlog) == list(range(18, 32)) and live["last_seq"] == 31
+    await comm.disconnect()
+
+
+async def test_malformed_frames_get_an_error_message_and_the_socket_stays_open():
+    run, sink, pub = await make_run(0)
+    comm = await connect(run)
+    await receive_until_live(comm)
+    for frame in ("not json", "[1, 2]", "42", '{"type": "dance"}'):
+        await comm.send_to(text_data=frame)
+        msg = await comm.receive_json_from(timeout=5)
+        assert msg["type"] == "error" and msg["message"]
+    await comm.send_json_to({"type": "ping"})
+    assert (await comm.receive_json_from(timeout=5)) == {"type": "pong", "last_seq": 1}
+    await comm.disconnect()
+
+
+async def test_an_unroutable_websocket_path_is_refused_at_the_handshake():
+    from webapp.asgi import application
+
+    comm = WebsocketCommunicator(application, "/ws/nothing/here/",
+                                 headers=[(b"origin", b"http://testserver"), (b"host", b"testserver")])
+    connected, _ = await comm.connect()
+    assert not connected
+
+
+@pytest.mark.parametrize("origin, allowed", [
+    (b"http://testserver", True),
+    (b"http://testserver:80", True),
+    (b"http://testserver:8001", False),  # same host, another port: another site
+    (b"https://testserver", False),  # another scheme
+    (b"http://evil.example", False),
+    (b"", False),
+])
+async def test_origin_must_match_scheme_host_and_port(origin, allowed):
+    from webapp.asgi import application
+
+    run, sink, pub = await make_run(0)
+    headers = [(b"host", b"testserver")] + ([(b"origin", origin)] if origin else [])
+    comm = WebsocketCommunicator(application, f"/ws/runs/{run.public_id}/", headers=headers)
+    connected, _ = await comm.connect()
+    assert connected is allowed
+    await comm.disconnect()

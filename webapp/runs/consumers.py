@@ -1,7 +1,8 @@
 """Websocket /ws/runs/<id>/?after=N: the persisted backlog, then live events.
 
 Subscribe first, read the database second, and drop live messages already sent: with
-the sink persisting before it publishes, that gives no gap and no duplicate.
+the sink persisting before it publishes, that gives no gap and no duplicate. Stored step
+rows hold several steps (``seqs``); ``drop_seen`` trims the one that straddles ``after``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from webapp.runs.events import coalesce, drop_seen
-from webapp.runs.models import Event, Run
+from webapp.runs.models import Event, Run, group_name
 
 BACKLOG_PAGE = 5000
 
@@ -41,7 +42,7 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
             self.last_seq = max(0, int(parse_qs(self.scope.get("query_string", b"").decode()).get("after", ["0"])[0]))
         except ValueError:
             self.last_seq = 0
-        self.group = f"run.{self.public_id}"
+        self.group = group_name(self.public_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         # the backlog, in pages; steps coalesced so a long run replays in few messages
@@ -50,7 +51,9 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
             if not rows:
                 break
             for message in coalesce(json.loads(p) for _, _, p in rows):
-                await self.send_json(message)
+                message = drop_seen(message, self.last_seq)
+                if message is not None:
+                    await self.send_json(message)
             self.last_seq = rows[-1][0]
             if len(rows) < BACKLOG_PAGE:
                 break
@@ -60,11 +63,26 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
-    async def receive_json(self, content, **kwargs):
-        if isinstance(content, dict) and content.get("type") == "ping":
-            await self.send_json({"type": "pong", "last_seq": self.last_seq})
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        # a malformed frame is the client's mistake: say so, keep the socket (no 1011)
+        try:
+            content = json.loads(text_data if text_data is not None else bytes_data)
+        except (TypeError, ValueError, UnicodeDecodeError):
+            await self.send_json({"type": "error", "message": "frames must be JSON objects like {\"type\": \"ping\"}"})
+            return
+        if not isinstance(content, dict):
+            await self.send_json({"type": "error", "message": "frames must be JSON objects like {\"type\": \"ping\"}"})
+            return
+        await self.receive_json(content, **kwargs)
 
-    async def run_event(self, message):
+    async def receive_json(self, content, **kwargs):
+        if content.get("type") == "ping":
+            await self.send_json({"type": "pong", "last_seq": self.last_seq})
+        else:
+            await self.send_json({"type": "error", "message": f"unknown message type {str(content.get('type'))[:40]!r}; "
+                                                                "the only one is \"ping\""})
+
+    async def run_event(self, message):  # envelope type "run.event" (webapp.runs.events)
         if "seq" not in message["event"]:  # transient notices (queue moves) are not persisted
             await self.send_json(message["event"])
             return
@@ -73,3 +91,10 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.send_json(event)
         self.last_seq = event["seq"]
+
+
+class NoRouteConsumer(AsyncJsonWebsocketConsumer):
+    """Any other websocket path: refused at the handshake (HTTP 403), never a 500."""
+
+    async def connect(self):
+        await self.close(code=4404)

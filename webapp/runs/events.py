@@ -1,4 +1,8 @@
-"""Event payloads as they cross the wire: JSON-safe values and coalesced step batches."""
+"""Event payloads as they cross the wire: JSON-safe values, coalesced step batches, and
+the envelope a message travels in through the channel layer.
+
+The event types themselves are defined once, in training.events.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,14 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-STEP_FIELDS = ("step", "epoch", "loss", "lr")
+from training.events import STEP_FIELDS
+
+ENVELOPE_TYPE = "run.event"  # → RunConsumer.run_event
+
+
+def envelope(event: dict) -> dict:
+    """The channel-layer message that carries one event (or notice) to a run's viewers."""
+    return {"type": ENVELOPE_TYPE, "event": event}
 
 
 def clean(value: Any) -> Any:
@@ -35,7 +46,8 @@ def coalesce(events: Iterable[dict], max_batch: int = 2000) -> list[dict]:
     """Merge each run of consecutive step events into one message carrying lists.
 
     The message's ``seq`` is the last one it covers and ``seqs`` lists them all, so a
-    receiver can drop exactly the items it already has. Order is preserved.
+    receiver can drop exactly the items it already has. Order is preserved. Inputs may
+    already be coalesced (stored rows are): their items are merged the same way.
     """
     out: list[dict] = []
     batch: list[dict] = []
@@ -54,7 +66,7 @@ def coalesce(events: Iterable[dict], max_batch: int = 2000) -> list[dict]:
 
     for event in events:
         if event.get("type") == "step":
-            batch.append(event)
+            batch.extend(expand(event))
             if len(batch) >= max_batch:
                 flush()
         else:
@@ -62,6 +74,14 @@ def coalesce(events: Iterable[dict], max_batch: int = 2000) -> list[dict]:
             out.append(event)
     flush()
     return out
+
+
+def expand(message: dict) -> list[dict]:
+    """A coalesced step message as the single step events it carries (others unchanged)."""
+    if "seqs" not in message:
+        return [message]
+    return [{"seq": s, "type": "step", **{f: message[f][i] for f in STEP_FIELDS}}
+            for i, s in enumerate(message["seqs"])]
 
 
 def drop_seen(message: dict, last_seq: int) -> dict | None:

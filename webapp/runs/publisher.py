@@ -1,10 +1,17 @@
-"""Publishing to channel groups from a synchronous worker process.
+"""Publishing to channel groups from synchronous code: the one Publisher of the project.
+
+Used by the worker's sink and by the web process (creation, cancel); messages are
+``webapp.runs.events.envelope(event)``.
 
 ``async_to_sync(group_send)`` from a Celery task creates and closes an event loop per
 call, and channels_redis 4 keeps connection pools per loop: the result is leaked pools
 or "Event loop is closed" (django/channels_redis#332). Instead every worker process owns
 one long-lived loop in a daemon thread, and messages go through one queue consumed in
 order, so publication never blocks training and never reorders events.
+
+Redis going away does not end anything: a failed ``group_send`` is logged (once per
+outage) and dropped, the events are in the database already, and the next send uses a
+fresh connection from the pool, so publishing resumes by itself when Redis is back.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ class Publisher:
         self.loop = asyncio.new_event_loop()
         self.layer = get_channel_layer()
         self.queue: asyncio.Queue | None = None
+        self.failing = False
         ready = threading.Event()
         self.thread = threading.Thread(target=self._run, args=(ready,), name="descent-publisher", daemon=True)
         self.thread.start()
@@ -47,8 +55,13 @@ class Publisher:
             try:
                 if group is not None:
                     await self.layer.group_send(group, message)
-            except Exception:  # a broker hiccup must not end the run: events are in the DB
-                log.exception("group_send to %s failed", group)
+                    if self.failing:
+                        self.failing = False
+                        log.warning("publishing to the channel layer works again")
+            except Exception as exc:  # a broker hiccup must not end the run: events are in the DB
+                if not self.failing:
+                    log.warning("group_send to %s failed (%s); events stay in the database", group, exc)
+                self.failing = True
             finally:
                 if done is not None:
                     done.set_result(True)

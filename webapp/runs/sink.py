@@ -4,18 +4,28 @@ Invariant behind "no gap, no duplicate": an event is in the database *before* it
 published. A consumer subscribes to the group first and reads the database second, so
 every event is either in what it reads or in what it receives afterwards (or both:
 the consumer drops seq <= what it already sent).
+
+Storage: one Event row per message as published. Consecutive steps of a flush share one
+row (its ``seq`` is the last one, ``seqs`` inside lists them all); every other event has a
+row of its own. Readers trim the first row with ``drop_seen`` so ``after=N`` stays exact.
+
+The sink does not interpret events: how a run ended comes back from ``train()``
+(training.loop.RunResult) and is recorded by ``Run.finish``.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
-from webapp.runs.events import clean, coalesce, dumps
-from webapp.runs.models import Event, Run
+from webapp.runs.events import clean, coalesce, dumps, envelope
+from webapp.runs.models import FINISHED, Event, Run
+
+log = logging.getLogger(__name__)
 
 
 class EventSink:
@@ -27,45 +37,48 @@ class EventSink:
         self.stop_check_interval = stop_check_interval
         self.pending: list[dict] = []
         self.last_flush = float("-inf")  # the first step goes out at once: the chart starts drawing
-        self.last_stop_check = 0.0
+        self.last_stop_check = float("-inf")
         self.stop = False
-        self.summary: dict | None = None
-        self.final_status: str | None = None
-        self.final_message = ""
+        # True once another writer (the reaper) ended the run: what this sink still has
+        # would collide with its seqs, so it is dropped and the trainer told to stop
+        self.lost = False
 
     def emit(self, event: dict[str, Any]) -> None:
+        if self.lost:
+            return
         self.seq += 1
         event = {"seq": self.seq, **clean(event)}
         self.pending.append(event)
-        kind = event["type"]
-        if kind == "summary":
-            self.summary = {k: v for k, v in event.items() if k not in ("seq", "type")}
-        elif kind == "dataset" and event.get("device"):
-            Run.objects.filter(pk=self.run_pk).update(device=str(event["device"])[:32])
-        elif kind == "status":
-            self.final_status, self.final_message = event.get("status"), event.get("message", "")
         # steps wait for the next tick (≤ 1/interval messages a second); others go at once
-        if kind != "step" or time.monotonic() - self.last_flush >= self.interval:
+        if event["type"] != "step" or time.monotonic() - self.last_flush >= self.interval:
             self.flush()
 
     def flush(self) -> None:
-        if not self.pending:
+        if not self.pending or self.lost:
             return
         batch, self.pending = self.pending, []
-        rows = [Event(run_id=self.run_pk, seq=e["seq"], type=e["type"], payload=dumps(e)) for e in batch]
-        with transaction.atomic():
-            Event.objects.bulk_create(rows)
-            Run.objects.filter(pk=self.run_pk).update(last_seq=self.seq)
+        messages = coalesce(batch)
+        rows = [Event(run_id=self.run_pk, seq=m["seq"], type=m["type"], payload=dumps(m)) for m in messages]
+        try:
+            with transaction.atomic():
+                Event.objects.bulk_create(rows)
+                Run.objects.filter(pk=self.run_pk).update(last_seq=self.seq)
+        except IntegrityError:
+            log.warning("run %s was ended by another writer; dropping %d events", self.run_pk, len(batch))
+            self.lost = self.stop = True
+            return
         self.last_flush = time.monotonic()
         if self.publisher is not None:
-            for message in coalesce(batch):
-                self.publisher.send(self.group, {"type": "run.event", "event": message})
+            for message in messages:
+                self.publisher.send(self.group, envelope(message))
 
     def should_stop(self) -> bool:
+        """A stop request, or the run was ended elsewhere (reaped, cancelled while queued)."""
         now = time.monotonic()
         if not self.stop and now - self.last_stop_check >= self.stop_check_interval:
             self.last_stop_check = now
-            self.stop = Run.objects.filter(pk=self.run_pk, stop_requested=True).exists()
+            row = Run.objects.filter(pk=self.run_pk).values_list("stop_requested", "status").first()
+            self.stop = row is None or row[0] or row[1] in FINISHED
         return self.stop
 
     def poll_controls(self) -> list[dict]:

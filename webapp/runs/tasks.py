@@ -1,23 +1,35 @@
-"""The Celery task: take a run id, train its spec, record how it ended."""
+"""The Celery task: take a run id, train its spec, record how it ended.
+
+Besides the task: the worker announces itself (webapp.runs.models.Worker, with its CUDA
+capability) and, at start, ends the runs it had claimed before it was restarted; while
+a run trains, a guard thread writes the run's heartbeat and is the watchdog that ends a
+run stuck past its time limit (Celery's time limits do nothing under ``-P solo``).
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import socket
+import threading
+import time
 
 from celery import shared_task
-from celery.signals import worker_process_init, worker_ready
+from celery.signals import worker_process_init, worker_ready, worker_shutdown
 from django.conf import settings
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from training.loop import train
 from training.spec import SpecError, validate
-from webapp.runs.models import Run
+from webapp.runs import services
+from webapp.runs.events import envelope
+from webapp.runs.models import Run, Worker, group_name
 from webapp.runs.publisher import Publisher
-from webapp.runs.services import limits
 from webapp.runs.sink import EventSink
 
 log = logging.getLogger(__name__)
+WATCHDOG_EXIT_CODE = 70
 
 
 def _set_torch_threads(**_kwargs) -> None:
@@ -37,55 +49,140 @@ worker_process_init.connect(_set_torch_threads)
 worker_ready.connect(_set_torch_threads)  # the solo pool trains in the main process
 
 
-def _finish(run_pk: int, status: str, error: str = "", summary: dict | None = None) -> None:
-    fields = {"status": status, "error": error, "finished": timezone.now()}
-    if summary is not None:
-        fields["summary"] = summary
-    Run.objects.filter(pk=run_pk).update(**fields)
+def _has_cuda() -> bool:
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except Exception:
+        return False
+
+
+def _presence_loop(name: str) -> None:
+    """Keep this worker's Worker row fresh (health check, `device: cuda` at creation)."""
+    while True:
+        time.sleep(settings.HEARTBEAT_INTERVAL)
+        try:
+            Worker.objects.filter(name=name).update(seen_at=timezone.now())
+        except Exception as exc:  # the database is briefly locked or away: try again
+            log.warning("worker presence not recorded: %s", exc)
+        finally:
+            connection.close()
+
+
+@worker_ready.connect
+def _announce_worker(sender=None, **_kwargs) -> None:
+    name = getattr(sender, "hostname", None) or socket.gethostname()
+    queues = ",".join(sorted(q.name for q in sender.app.amqp.queues.consume_from.values())) if sender else ""
+    Worker.objects.update_or_create(name=name, defaults={"cuda": _has_cuda(), "queues": queues,
+                                                         "started": timezone.now(), "seen_at": timezone.now()})
+    # a worker of this name that is starting cannot be running anything: its runs are orphans
+    orphans = services.reap_worker(name)
+    services.reap()
+    if orphans:
+        log.warning("ended %d runs this worker had before it restarted", len(orphans))
+    connection.close()
+    threading.Thread(target=_presence_loop, args=(name,), name="descent-presence", daemon=True).start()
+
+
+@worker_shutdown.connect
+def _retire_worker(sender=None, **_kwargs) -> None:
+    try:
+        Worker.objects.filter(name=getattr(sender, "hostname", "")).delete()
+    except Exception:
+        pass
 
 
 def _announce_queue(publisher: Publisher) -> None:
     """Tell viewers of every waiting run where it now stands (transient, not persisted)."""
     queued = Run.objects.filter(status="queued").order_by("created").values_list("public_id", flat=True)[:200]
     for position, public_id in enumerate(queued, start=1):
-        publisher.send(f"run.{public_id}", {"type": "run.event",
-                                            "event": {"type": "queue", "queue_position": position}})
+        publisher.send(group_name(public_id), envelope({"type": "queue", "queue_position": position}))
 
 
-@shared_task(name="runs.train")
-def train_run(run_pk: int) -> str:
-    # 1. claim the run; a redelivered task finds it running (its worker died) and fails it
-    claimed = Run.objects.filter(pk=run_pk, status="queued").update(
-        status="running", started=timezone.now(), worker=socket.gethostname())
-    if not claimed:
-        run = Run.objects.filter(pk=run_pk).first()
-        if run is not None and run.status == "running":
-            lost = "the worker running this run was lost"
-            sink = EventSink(run, Publisher.get())
-            sink.emit({"type": "status", "status": "failed", "message": lost})
-            sink.close()
-            _finish(run_pk, "failed", lost)
-        return run.status if run else "missing"
-    run = Run.objects.get(pk=run_pk)
+class RunGuard(threading.Thread):
+    """Heartbeat and watchdog of one run, beside the training thread.
+
+    Every HEARTBEAT_INTERVAL seconds it writes ``Run.heartbeat_at`` (whatever the trainer
+    is doing: a landscape chunk, a big evaluation). Past the run's time limit plus
+    WATCHDOG_GRACE it ends the run ``timed_out`` itself and exits the process: the trainer
+    should have stopped at its deadline, so it is stuck where it does not poll; the
+    launcher (or the worker's supervisor) starts a fresh worker.
+    """
+
+    def __init__(self, run: Run, max_seconds: float):
+        super().__init__(name=f"descent-guard-{run.public_id}", daemon=True)
+        self.the_run, self.max_seconds = run, max_seconds
+        self.done = threading.Event()
+        self.t0 = time.monotonic()
+
+    def run(self) -> None:  # threading.Thread's entry point
+        try:
+            while not self.done.wait(settings.HEARTBEAT_INTERVAL):
+                try:
+                    self.the_run.heartbeat()
+                except Exception as exc:
+                    log.warning("heartbeat of run %s not written: %s", self.the_run.public_id, exc)
+                if time.monotonic() - self.t0 > self.max_seconds + settings.WATCHDOG_GRACE:
+                    self._expire()
+        finally:
+            connection.close()
+
+    def _expire(self) -> None:
+        message = f"time limit reached ({self.max_seconds:.0f} s); the worker was restarted to stop it"
+        log.error("run %s: %s", self.the_run.public_id, message)
+        try:
+            services.end_run(self.the_run, "timed_out", message, only_from=("running",))
+        finally:
+            os._exit(WATCHDOG_EXIT_CODE)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join(5)
+
+
+def _max_seconds(spec_doc: dict) -> float:
+    limit = float(settings.LIMITS["max_seconds"])
+    own = (spec_doc.get("training") or {}).get("max_seconds")
+    return min(limit, float(own)) if own else limit
+
+
+@shared_task(name=services.TASK_NAME, bind=True)
+def train_run(self, run_pk: int) -> str:
+    close_old_connections()
+    run = Run.objects.filter(pk=run_pk).first()
+    if run is None:
+        return "missing"
+    # 1. claim the run; a redelivered task finds it claimed and leaves it to the reaper
+    worker = self.request.hostname or socket.gethostname()
+    if not run.claim(worker):
+        run.refresh_from_db()
+        if run.is_lost():
+            services.reap()
+        return run.status
     publisher = Publisher.get()
     _announce_queue(publisher)
     sink = EventSink(run, publisher)
-    # 2. train; the trainer emits its own final status for every ordinary ending
+    guard = RunGuard(run, _max_seconds(run.spec))
+    guard.start()
+    # 2. train; the trainer emits its own final status event for every ordinary ending
+    summary = device = None
     try:
-        spec = validate(run.spec, limits())
-        train(spec, sink, upload_root=settings.UPLOAD_ROOT, limits=limits())
-        status, error = sink.final_status or "failed", ""
-        if status != "succeeded":
-            error = sink.final_message
+        result = train(validate(run.spec, services.limits()), sink, upload_root=settings.UPLOAD_ROOT,
+                       limits=services.limits())
+        status, message, summary, device = result.status, result.message, result.summary, result.device
     except SpecError as exc:
-        status, error = "failed", f"invalid spec: {exc}"
-        sink.emit({"type": "status", "status": status, "message": error})
+        status, message = "failed", f"invalid spec: {exc}"
+        sink.emit({"type": "status", "status": status, "message": message})
     except Exception as exc:  # the run fails with its message; the worker lives on
         log.exception("run %s failed", run.public_id)
-        status, error = "failed", f"{type(exc).__name__}: {exc}"
-        sink.emit({"type": "status", "status": status, "message": error})
+        status, message = "failed", f"{type(exc).__name__}: {exc}"
+        sink.emit({"type": "status", "status": status, "message": message})
     # 3. record the ending only after every event is persisted and published
     finally:
+        guard.stop()
         sink.close()
-    _finish(run_pk, status, error, sink.summary)
+    if not run.finish(status, message, summary, device):
+        run.refresh_from_db(fields=["status"])  # ended elsewhere (reaped): that ending stands
+        return run.status
     return status

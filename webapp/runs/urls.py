@@ -8,6 +8,7 @@ urlpatterns = [
     path("r/<str:public_id>", views.run_page, name="run-page"),
     path("api/spec/schema", views.spec_schema),
     path("api/spec/validate", views.spec_validate),
+    path("api/events/schema", views.events_schema),
     path("api/runs", views.runs),
     path("api/runs/<str:public_id>", views.run_detail),
     path("api/runs/<str:public_id>/events", views.run_events),

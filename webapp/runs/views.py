@@ -2,32 +2,43 @@
 
 from __future__ import annotations
 
+import json
+
 from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_http_methods
 
+from training import events as event_protocol
 from training.spec import json_schema
 from webapp.runs import services
 from webapp.runs.api import api, json_body
+from webapp.runs.events import drop_seen, dumps
 from webapp.runs.models import Event, Run
 from webapp.runs.services import ApiError
 
 EVENTS_PAGE = 5000
+page = require_http_methods(["GET", "HEAD"])  # pages answer 405 to anything else
 
 
 def _run_or_404(public_id: str) -> Run:
     run = Run.objects.filter(public_id=public_id).select_related("parent").first()
     if run is None:
         raise ApiError(404, f"no run {public_id!r}")
+    if run.is_lost():  # its worker is gone: end it now rather than at the next sweep
+        services.reap()
+        run.refresh_from_db()
     return run
 
 
+@page
 @ensure_csrf_cookie
 def playground(request):
     return render(request, "playground.html", {})
 
 
+@page
 @ensure_csrf_cookie
 def run_page(request, public_id: str):
     if not Run.objects.filter(public_id=public_id).exists():
@@ -38,6 +49,12 @@ def run_page(request, public_id: str):
 @api("GET")
 def spec_schema(request):
     return JsonResponse(json_schema())
+
+
+@api("GET")
+def events_schema(request):
+    """The event protocol (training.events): every event type, the statuses, the wire messages."""
+    return JsonResponse(event_protocol.json_schema())
 
 
 @api("POST")
@@ -52,7 +69,8 @@ def runs(request):
         run = services.create_run(request, json_body(request))
         return JsonResponse({"id": run.public_id, "status": run.status, "url": run.url, "ws": run.ws,
                              "queue_position": run.queue_position()}, status=201)
-    # GET: the caller's own runs, newest first
+    # GET: the caller's own runs, newest first (lost ones ended first)
+    services.reap()
     key = request.session.session_key
     own = Q(owner_session=key) if key else Q(pk__in=[])
     if request.user.is_authenticated:
@@ -91,6 +109,10 @@ def run_events(request, public_id: str):
     more = len(payloads) > limit
     payloads = payloads[:limit]
     last = payloads[-1][0] if payloads else after
+    # a stored step row holds several steps: only the first row can hold some <= after
+    if payloads and '"seqs"' in payloads[0][1]:
+        first = drop_seen(json.loads(payloads[0][1]), after)
+        payloads[0] = (payloads[0][0], dumps(first))
     # payloads are stored as the JSON text sent to browsers: splice, don't re-encode
     body = ('{"events":[' + ",".join(p for _, p in payloads) + f'],"last_seq":{last},'
             f'"more":{"true" if more else "false"},"status":"{run.status}"}}')
@@ -132,3 +154,63 @@ def run_export_script(request, public_id: str):
     disposition = "attachment" if request.GET.get("download") else "inline"
     response["Content-Disposition"] = f'{disposition}; filename="{script_filename(spec)}"'
     return response
+
+
+async def healthz(request):
+    """For a load balancer: database, Redis and the freshest worker; 200 or 503 with details.
+
+    Async, with every check bounded by a short timeout and none of them on the event
+    loop's thread: it answers promptly however many viewers the process serves.
+    """
+    import asyncio
+    import time
+
+    from asgiref.sync import sync_to_async
+    from django.conf import settings
+    from django.utils import timezone
+
+    if request.method not in ("GET", "HEAD"):
+        return JsonResponse({"errors": [{"path": "", "message": "use GET"}]}, status=405)
+
+    def database() -> dict:
+        from django.db import connection
+
+        from webapp.runs.models import Worker
+
+        try:
+            t0 = time.perf_counter()
+            with connection.cursor() as cur:
+                cur.execute("SELECT 1")
+            seen = Worker.objects.order_by("-seen_at").values_list("seen_at", flat=True).first()
+            age = (timezone.now() - seen).total_seconds() if seen else None
+            return {"ok": True, "ms": round((time.perf_counter() - t0) * 1000, 1), "worker_age": age}
+        except Exception as exc:
+            return {"ok": False, "error": str(exc)[:200]}
+        finally:
+            connection.close()
+
+    async def redis_ping() -> dict:
+        if settings.CHANNEL_BACKEND != "redis":
+            return {"ok": True, "skipped": "in-memory channel layer"}
+        import redis.asyncio as aioredis
+
+        client = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+        try:
+            t0 = time.perf_counter()
+            await asyncio.wait_for(client.ping(), 1.5)
+            return {"ok": True, "ms": round((time.perf_counter() - t0) * 1000, 1)}
+        except Exception as exc:
+            return {"ok": False, "error": str(exc)[:200] or type(exc).__name__}
+        finally:
+            await client.aclose()
+
+    try:
+        db = await asyncio.wait_for(sync_to_async(database, thread_sensitive=False)(), 3)
+    except TimeoutError:
+        db = {"ok": False, "error": "the database did not answer within 3 s"}
+    redis_state = await redis_ping()
+    age = db.pop("worker_age", None)
+    worker = {"ok": age is not None and age <= settings.HEARTBEAT_TIMEOUT,
+              "last_seen_seconds": None if age is None else round(age, 1)}
+    ok = db["ok"] and redis_state["ok"] and worker["ok"]
+    return JsonResponse({"ok": ok, "database": db, "redis": redis_state, "worker": worker}, status=200 if ok else 503)
