@@ -79,7 +79,7 @@ class StopDuringLandscape(ListSink):
 
 
 def test_a_stop_request_ends_the_landscape_cleanly(monkeypatch):
-    monkeypatch.setattr(landscape, "default_budget", lambda device: 30_000)  # many small chunks
+    monkeypatch.setattr(landscape.tracker, "default_budget", lambda device: 30_000)  # many small chunks
     sink = run({"resolution": 9}, sink=StopDuringLandscape())
     events = sink.of("landscape")
     assert events and all(e["partial"] for e in events)

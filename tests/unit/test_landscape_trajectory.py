@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from training.landscape import Tracker, path_axis, pca_directions
+from training.landscape import LandscapeHook, Tracker, path_axis, pca_directions
 from training.spec import LandscapeSpec
 
 
@@ -59,12 +59,14 @@ def test_the_grid_axis_covers_the_path_with_zero_on_the_grid():
 
 def test_checkpoints_are_bounded_and_thinned_evenly():
     net = nn.Linear(3, 2)
-    tracker = Tracker(net, LandscapeSpec(checkpoint_every_steps=1))
+    hook = LandscapeHook(net, lambda out, y: out.sum(), torch.zeros(4, 3), torch.zeros(4), lambda *a, **k: None,
+                         lambda: False)
+    tracker = Tracker(hook, LandscapeSpec(checkpoint_every_steps=1))
     tracker.max_checkpoints = 10
     for step in range(1, 100):
         with torch.no_grad():
             net.weight.fill_(step)
-        tracker.on_step(net, step)
+        tracker.on_step(step)
     assert len(tracker.checkpoints) <= 10
     gaps = {b - a for a, b in zip(tracker.steps, tracker.steps[1:])}
     assert tracker.steps[0] == 0 and len(gaps) == 1  # the initial weights and an even stride

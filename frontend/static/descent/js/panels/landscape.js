@@ -3,6 +3,9 @@
 // the trained weights along filter-normalized random or PCA directions.
 // Surfaces can arrive row by row (`partial` events carrying `loss` rows from
 // `row_start`), so the grid fills in while the worker computes it.
+// The 3-D path is drawn at each checkpoint's own loss (`trajectory.loss`): the surface
+// under a projected point is the loss of a different model (the plane through the final
+// weights), so reading heights off the surface would put the path 5-33 % too low.
 import { h, fmt } from "../dom.js";
 import { PlotChart, PALETTE, axis } from "../charts.js";
 import { makePanel, chartDiv } from "./panel.js";
@@ -12,7 +15,7 @@ const LABELS = {
   interpolation: "Init → trained (1-D)", random1d: "Random direction (1-D)",
 };
 
-/** Bilinear lookup of the loss at (x, y) so the trajectory can sit on the 3-D surface. */
+/** Bilinear lookup of the loss at (x, y): only for replays of runs recorded before `trajectory.loss`. */
 function sample(alphas, betas, grid, x, y) {
   const idx = (arr, v) => {
     let i = 0;
@@ -35,6 +38,7 @@ export class LandscapePanel {
     this.surfaces = {};
     this.current = null;
     this.log = false;
+    this.logTouched = false; // the user's choice wins over the worker's log_scale_hint
     this.built = false;
   }
 
@@ -43,7 +47,8 @@ export class LandscapePanel {
     this.built = true;
     this.panel.show();
     this.tabs = h("div", { class: "tabs", role: "tablist" });
-    const logBox = h("input", { type: "checkbox", onchange: (e) => { this.log = e.target.checked; this.draw(); } });
+    const logBox = this.logBox = h("input", { type: "checkbox", class: "log-toggle",
+      onchange: (e) => { this.log = e.target.checked; this.logTouched = true; this.draw(); } });
     this.info = h("p", { class: "caption" });
     this.panel.body.append(h("div", { class: "toolbar" }, this.tabs,
       h("label", { class: "check" }, logBox, " log scale")), this.info);
@@ -57,7 +62,7 @@ export class LandscapePanel {
     this.contour = new PlotChart(left, () => this.contourAxes());
     this.surface = new PlotChart(right, () => ({
       margin: { l: 0, r: 0, t: 10, b: 0 },
-      scene: { xaxis: { title: { text: "α" } }, yaxis: { title: { text: "β" } },
+      scene: { xaxis: { title: { text: this.axisTitles()[0] } }, yaxis: { title: { text: this.axisTitles()[1] } },
         zaxis: { title: { text: this.log ? "log₁₀ loss" : "loss" } },
         camera: { eye: { x: 1.6, y: -1.6, z: 1.1 } } },
     }));
@@ -76,7 +81,8 @@ export class LandscapePanel {
     }
     if (is1d) s.grid[0] = ev.loss;
     else (ev.loss || []).forEach((row, i) => { s.grid[start + i] = row; });
-    for (const k of ["trajectory", "explained_variance", "center_loss", "epoch"]) if (ev[k] !== undefined) s[k] = ev[k];
+    for (const k of ["trajectory", "explained_variance", "center_loss", "epoch", "eval_samples", "buffers",
+      "log_scale_hint"]) if (ev[k] !== undefined) s[k] = ev[k];
     s.done = ev.done ?? !ev.partial;
     // Show the first surface that arrives; later ones take over only when they are more
     // telling (a 2-D map over a 1-D line, a map with the training path over one without),
@@ -85,22 +91,42 @@ export class LandscapePanel {
     const better = s.mode === "2d" && (cur?.mode === "1d" || (s.trajectory?.x?.length && !cur?.trajectory?.x?.length));
     if (!cur || (!this.userPicked && better)) this.current = key;
     this.build();
+    this.applyLogHint();
     this.renderTabs();
     this.draw();
+  }
+
+  // Losses spanning more than two decades read better on a log scale; the worker says so.
+  applyLogHint() {
+    const s = this.surfaces[this.current];
+    if (this.logTouched || !s || s.log_scale_hint === undefined || !s.done) return;
+    this.log = Boolean(s.log_scale_hint);
+    this.logBox.checked = this.log;
+  }
+
+  // PCA axes carry the share of the path's variance they explain; random axes are in
+  // filter-normalized units (1 = a step as long as each filter's own weights).
+  axisTitles() {
+    const s = this.surfaces[this.current];
+    if (s?.key === "pca" && s.explained_variance) {
+      return s.explained_variance.slice(0, 2).map((v, i) => `PC${i + 1} (${(100 * v).toFixed(1)} %)`);
+    }
+    return ["α (filter-normalized units)", "β (filter-normalized units)"];
   }
 
   renderTabs() {
     this.tabs.replaceChildren(...Object.keys(this.surfaces).map((k) => h("button", {
       type: "button", role: "tab", class: `tab${k === this.current ? " active" : ""}`,
       "aria-selected": String(k === this.current),
-      onclick: () => { this.current = k; this.userPicked = true; this.renderTabs(); this.draw(); },
+      onclick: () => { this.current = k; this.userPicked = true; this.applyLogHint(); this.renderTabs(); this.draw(); },
     }, LABELS[k] || k)));
   }
 
   contourAxes() {
     const s = this.surfaces[this.current];
-    if (s?.mode !== "1d") return { xaxis: axis("α"), yaxis: axis("β") };
-    return { xaxis: axis(s.key === "interpolation" ? "α (0 = initial weights, 1 = trained)" : "α"),
+    const [ax, bx] = this.axisTitles();
+    if (s?.mode !== "1d") return { xaxis: axis(ax), yaxis: axis(bx) };
+    return { xaxis: axis(s.key === "interpolation" ? "α (0 = initial weights, 1 = trained)" : ax),
       yaxis: axis(this.log ? "log₁₀ loss" : "loss") };
   }
 
@@ -113,6 +139,8 @@ export class LandscapePanel {
     const bits = [];
     if (!s.done) bits.push(`computing… ${filled} / ${s.grid.length} rows`);
     if (s.center_loss !== undefined) bits.push(`loss at the trained weights: ${fmt(s.center_loss)}`);
+    if (s.eval_samples) bits.push(`evaluated on ${s.eval_samples} training samples`);
+    if (s.key === "interpolation" && s.buffers === "interpolated") bits.push("batch-norm statistics interpolated with the weights");
     if (s.explained_variance) bits.push(`directions explain ${s.explained_variance.map((v) => `${(100 * v).toFixed(1)}%`).join(" + ")} of the path's variance`);
     this.info.textContent = bits.join(" · ");
     const surfaceEl = this.surface.el;
@@ -136,7 +164,7 @@ export class LandscapePanel {
         line: { color: "#d62728", width: 3 }, marker: { size: 7, color: "#d62728" } });
       traces.push({ type: "scatter", mode: "markers", name: "end", x: [tr.x.at(-1)], y: [tr.y.at(-1)],
         marker: { size: 16, symbol: "star", color: "#fff", line: { color: "#d62728", width: 2 } } });
-      const tz = tr.x.map((x, i) => this.z(tr.loss?.[i] ?? sample(s.alphas, s.betas, s.grid, x, tr.y[i])));
+      const tz = tr.x.map((x, i) => this.z(Array.isArray(tr.loss) ? tr.loss[i] : sample(s.alphas, s.betas, s.grid, x, tr.y[i])));
       surf.push({ type: "scatter3d", mode: "lines+markers", name: "trajectory", x: tr.x, y: tr.y, z: tz,
         line: { color: "#d62728", width: 6 }, marker: { size: 3, color: "#d62728" } });
     }

@@ -1,6 +1,9 @@
 // LR range test (Smith 2017, "Cyclical Learning Rates", https://arxiv.org/abs/1506.01186):
 // the learning rate grows exponentially every step; the loss falls, flattens, then
-// explodes. The suggestion is the lr of steepest descent of the smoothed loss.
+// explodes. The suggestion is fastai's "valley": the middle of the longest stretch where
+// the smoothed loss keeps falling. The steepest slope and the minimum / 10 are drawn as
+// secondary marks: on noisy mini-batch curves the steepest slope often sits at the very
+// start, where one lucky batch made the curve dip.
 import { h, fmt } from "../dom.js";
 import { LineChart, PALETTE } from "../charts.js";
 import { makePanel, chartDiv } from "./panel.js";
@@ -22,7 +25,7 @@ function yRange(ev) {
 export class LrFinderPanel {
   constructor(grid, onApply) {
     this.panel = makePanel(grid, { id: "lrfinder", title: "LR range test", order: 5, wide: true,
-      help: "Loss while the learning rate grows every step. Pick an lr where the loss falls fastest, before it blows up." });
+      help: "Loss while the learning rate grows every step. A good lr lies where the loss is still falling steadily, well before it blows up: the suggested one sits in the middle of that stretch." });
     this.onApply = onApply;
   }
 
@@ -40,16 +43,21 @@ export class LrFinderPanel {
     this.chart.reset();
     this.chart.append(0, ev.lrs, ev.losses || []);
     if (ev.smoothed) this.chart.append(1, ev.lrs, ev.smoothed);
-    const marks = [["suggestion", ev.suggestion, "#2ca02c", "solid"], ["min / 10", ev.suggestion_min10, "#9467bd", "dot"]]
+    // [label, lr, colour, dash, primary]: only the suggestion is drawn bold
+    const marks = [["suggestion (valley)", ev.suggestion, "#2ca02c", "solid", true],
+      ["steepest slope", ev.suggestion_steep, "#ff7f0e", "dash", false],
+      ["min / 10", ev.suggestion_min10, "#9467bd", "dot", false]]
       .filter(([, v]) => typeof v === "number" && v > 0);
     const yr = yRange(ev);
     this.chart.yRange = yr; // applied at each redraw (fonts change in projector mode)
-    this.chart.setShapes(marks.map(([, v, color, dash]) => ({ type: "line", x0: v, x1: v, yref: "paper", y0: 0, y1: 1,
-      line: { color, width: 3, dash } })));
-    this.actions.replaceChildren(...marks.map(([label, v, color]) => h("span", { class: "lr-suggestion" },
+    this.chart.setShapes(marks.map(([, v, color, dash, primary]) => ({ type: "line", x0: v, x1: v, yref: "paper",
+      y0: 0, y1: 1, line: { color, width: primary ? 4 : 2, dash } })));
+    this.actions.replaceChildren(...marks.map(([label, v, color, , primary]) => h("span",
+      { class: `lr-suggestion${primary ? "" : " secondary"}`, "data-mark": label.split(" ")[0] },
       h("span", { class: "swatch", style: { background: color } }), `${label}: `, h("strong", {}, fmt(v, 3)), " ",
-      this.onApply ? h("button", { type: "button", class: "btn primary apply-lr", "data-lr": String(v),
+      this.onApply ? h("button", { type: "button", class: `btn ${primary ? "primary" : ""} apply-lr`, "data-lr": String(v),
         onclick: () => this.onApply(v) }, "Apply this lr") : null)));
+    if (ev.steps) this.actions.append(h("span", { class: "muted" }, ` ${ev.lrs.length} of ${ev.steps} steps`));
     if (!marks.length) this.actions.replaceChildren(h("span", { class: "muted" }, "No suggestion: the loss never fell."));
   }
 }
