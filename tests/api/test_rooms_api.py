@@ -188,3 +188,11 @@ def test_a_browser_session_has_its_own_smaller_guessing_budget(room, settings):
 
 def test_student_view_needs_membership(room):
     assert JsonClient().get(f"/api/rooms/{room['code']}/me").status_code == 403
+
+
+def test_a_sweep_lesson_can_be_pushed_and_unlocks_its_swept_fields(room, teacher):
+    s = _student(room, "ana")
+    r = teacher.post_json(f"/api/rooms/{room['code']}/push", {"preset": "lr-orders-of-magnitude", "lock": True})
+    assert r.status_code == 200, r.content
+    me = s.get(f"/api/rooms/{room['code']}/me").json()
+    assert me["unlocked"] == ["/optimizer/lr"] and me["locked"] is True

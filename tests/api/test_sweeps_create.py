@@ -124,3 +124,19 @@ def test_a_sweep_is_not_blocked_by_the_single_run_cap(client_a, settings):
     assert r.status_code == 201
     assert Run.objects.filter(status="queued").count() == 5
     assert SweepRun.objects.count() == 5
+
+
+def test_a_sweep_lesson_launches_by_its_slug(client_a):
+    lessons = client_a.get("/api/sweeps/lessons").json()
+    lr = next(x for x in lessons if x["slug"] == "lr-orders-of-magnitude")
+    assert lr["kind"] == "sweep" and lr["sweep"]["axes"][0]["path"] == "/optimizer/lr"
+    body = client_a.post_json("/api/sweeps", {"lesson": "lr-orders-of-magnitude"}).json()
+    lrs = [r["values"]["/optimizer/lr"] for r in body["runs"]]
+    assert len(lrs) == 9 and lrs[0] == pytest.approx(1e-4) and lrs[-1] == pytest.approx(10.0)
+    assert client_a.post_json("/api/sweeps", {"lesson": "nope"}).json()["errors"][0]["path"] == "/lesson"
+
+
+def test_every_sweep_lesson_expands_to_valid_runs(client_a):
+    for lesson in client_a.get("/api/sweeps/lessons").json():
+        r = client_a.post_json("/api/sweeps", {"lesson": lesson["slug"]})
+        assert r.status_code == 201, (lesson["slug"], r.content)

@@ -166,7 +166,10 @@ def push(room: Room, body: dict) -> Room:
     from webapp.presets.presets import PRESETS
 
     if "preset" in body:
-        preset = next((p for p in PRESETS if p["slug"] == body["preset"]), None)
+        from webapp.sweeps.lessons import SWEEP_LESSONS
+
+        # a sweep lesson pushes its base spec; its swept fields are the ones students may change
+        preset = next((p for p in [*PRESETS, *SWEEP_LESSONS] if p["slug"] == body["preset"]), None)
         if preset is None:
             raise ApiError(400, [{"path": "/preset", "message": f"no preset {body['preset']!r}"}])
         title, text, doc = preset["title"], preset.get("lesson", ""), preset["spec"]

@@ -64,6 +64,8 @@ class Axis:
             return [self.low + (self.high - self.low) * i / max(n - 1, 1) for i in range(n)]
         pts = [math.exp(math.log(self.low) + (math.log(self.high) - math.log(self.low)) * i / max(n - 1, 1))
                for i in range(n)]
+        if n > 1:  # the ends exactly as given (exp(log(x)) drifts: 100 came out above a limit of 100)
+            pts[0], pts[-1] = self.low, self.high
         if self.kind == "int_log_uniform":
             return sorted({int(round(p)) for p in pts})
         return pts

@@ -35,6 +35,14 @@ def _int_field(body: dict, key: str, default, low: int, high: int) -> int:
 
 def parse_body(body: dict) -> dict:
     """Check the sweep's own fields (not yet the generated specs)."""
+    if "lesson" in body:  # a sweep lesson, with any field of the body overriding the lesson's
+        from webapp.sweeps.lessons import SWEEP_LESSONS
+
+        lesson = next((x for x in SWEEP_LESSONS if x["slug"] == body["lesson"]), None)
+        if lesson is None:
+            raise ApiError(400, [{"path": "/lesson", "message": f"no sweep lesson {body['lesson']!r}"}])
+        body = {**lesson["sweep"], "spec": lesson["spec"], "name": lesson["title"],
+                **{k: v for k, v in body.items() if k != "lesson"}}
     known = {"spec", "method", "axes", "samples", "repeats", "metric", "goal", "name", "seed"}
     unknown = sorted(set(body) - known)
     if unknown:

@@ -34,6 +34,13 @@ def sweeps(request):
 
 
 @api("GET")
+def sweep_lessons(request):
+    from webapp.sweeps.lessons import SWEEP_LESSONS
+
+    return JsonResponse(SWEEP_LESSONS, safe=False)
+
+
+@api("GET")
 def sweep_detail(request, public_id: str):
     sweep = _sweep_or_404(public_id)
     services.release(sweep.owner_session, sweep.owner_user_id)  # fallback if a worker's hook was missed

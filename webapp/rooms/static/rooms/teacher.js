@@ -198,7 +198,8 @@ async function poll() {
 async function loadPresets() {
   const sel = $("#push-preset");
   try {
-    const presets = await api.presets();
+    const [plain, lessons] = await Promise.all([api.presets(), api.get("/api/sweeps/lessons").catch(() => [])]);
+    const presets = [...plain, ...lessons];
     sel.replaceChildren(...presets.map((p) => {
       const o = document.createElement("option");
       o.value = p.slug; o.textContent = p.title + (p.sweep ? " (sweep lesson)" : "");

@@ -1,0 +1,60 @@
+"""A sweep over real Redis on two worker processes: every run ends, both workers take part."""
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.live import Client
+from webapp.serve import ROOT, worker_queues
+
+pytestmark = pytest.mark.integration
+
+SPEC = {"data": {"dataset": "xor", "n_samples": 300}, "training": {"epochs": 25, "batch_size": 16},
+        "monitor": {"diagnostics": False, "boundary": False}}
+
+
+@pytest.fixture
+def second_worker(live_app):
+    """One more Celery worker process on the same broker and database, under its own name."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "webapp", "worker", "-l", "warning", "-P", "solo", "-Q", worker_queues(),
+         "--without-gossip", "--without-mingle", "-n", f"descent-second-{os.getpid()}@%h"],
+        cwd=ROOT, env=live_app.env)
+    live_app.wait_worker()
+    time.sleep(3)  # importing torch: give the second worker time to start consuming
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def test_a_sweep_finishes_on_two_workers(live_app, second_worker):
+    client = Client(live_app.url)
+    status, body = client.request("POST", "/api/sweeps", {
+        "spec": SPEC, "method": "grid", "repeats": 2, "metric": "val_acc",
+        "axes": [{"path": "/optimizer/lr", "values": [0.003, 0.03, 0.3]}]})
+    assert status == 201, body
+    sweep_id, run_ids = body["id"], [r["id"] for r in body["runs"]]
+    deadline = time.monotonic() + 240
+    table = None
+    while time.monotonic() < deadline:
+        status, table = client.request("GET", f"/api/sweeps/{sweep_id}")
+        assert status == 200
+        if table["done"]:
+            break
+        time.sleep(1)
+    assert table and table["done"], f"the sweep did not finish: {table and table['counts']}"
+    assert table["counts"] == {"succeeded": 6}
+    assert all(p["mean"] is not None and p["n"] == 2 for p in table["points"])
+    assert table["best"] in run_ids and len(table["top"]) == 5
+    db = sqlite3.connect(live_app.var / "live.sqlite3")
+    marks = ",".join("?" * len(run_ids))
+    workers = {w for (w,) in db.execute(f"SELECT worker FROM runs_run WHERE public_id IN ({marks})", run_ids)}
+    db.close()
+    assert len(workers) == 2, workers  # the runs spread over both worker processes
