@@ -159,7 +159,8 @@ class Trainer:
     """One run of one spec. ``run()`` drives the numbered steps below."""
 
     def __init__(self, spec: Spec, sink: Sink, upload_root: Optional[Path] = None,
-                 limits: Optional[Limits] = None):
+                 limits: Optional[Limits] = None, artifacts_dir: Optional[Path] = None):
+        self.artifacts_dir = artifacts_dir  # where the run's weights are kept (training.weights)
         self.spec, self.limits = spec, limits or Limits()
         self.upload_root = upload_root
         self.step = 0
@@ -209,6 +210,10 @@ class Trainer:
                   label_noise=len(d.info.get("flipped", [])))
         # 3. model, loss, optimizer, schedule, regularizers
         self.net = build_model(spec, d.input_shape, d.out_dim).to(self.device)
+        if spec.model.init_from is not None:  # matching layers from a finished run's weights
+            from training import weights as weights_mod
+
+            weights_mod.init_from(self.net, spec, self.artifacts_dir)
         self.params = sum(p.numel() for p in self.net.parameters())
         self.loss_fn = build_loss(spec.loss, d.task, d.n_classes, spec.regularization.label_smoothing)
         self.eval_loss_fn = build_loss(spec.loss, d.task, d.n_classes, 0.0)
@@ -358,6 +363,11 @@ class Trainer:
         if status == "diverged":
             self.emit("status", status=status, message=message)
             return self.result(status, message)
+        if self.artifacts_dir is not None:  # the final (and the early stopper's best) weights
+            from training import weights as weights_mod
+
+            weights_mod.save_run(self.net, self.spec, self.artifacts_dir, best_state=self.stopper.best_state,
+                                 epoch=epochs_run, best_epoch=self.stopper.best_epoch)
         self.stopper.restore(self.net)
         d = self.data
         summary: dict[str, Any] = {"epochs_run": epochs_run, "params": self.params, "steps": self.step,
@@ -399,6 +409,7 @@ class Trainer:
         return self.result(status, message)
 
 
-def train(spec: Spec, sink: Sink, upload_root: Optional[Path] = None, limits: Optional[Limits] = None) -> RunResult:
+def train(spec: Spec, sink: Sink, upload_root: Optional[Path] = None, limits: Optional[Limits] = None,
+          artifacts_dir: Optional[Path] = None) -> RunResult:
     """Run ``spec`` to completion, streaming events to ``sink``; returns how it ended."""
-    return Trainer(spec, sink, upload_root, limits).run()
+    return Trainer(spec, sink, upload_root, limits, artifacts_dir).run()

@@ -38,6 +38,7 @@ ACTIVATIONS = {
 }
 LEAKY_SLOPE = 0.01
 WEIGHTLESS = ("maxpool2d", "avgpool2d", "flatten", "dropout", "activation", "batchnorm", "layernorm", "groupnorm")
+PARAMETERLESS = ("maxpool2d", "avgpool2d", "flatten", "dropout")
 BIAS_INITS = ("default", "zeros", "constant", "normal", "uniform")
 DEFAULT_STD = 0.01  # "small random numbers" of normal/uniform when no std is given
 DEFAULT_CONSTANT = 0.1
@@ -239,6 +240,8 @@ class _Builder:
             p = f"{path}/{i}"
             if layer.init is not None and layer.type in WEIGHTLESS:
                 self.error(f"{p}/init", f"a {layer.type} layer has no weights to initialize")
+            if layer.freeze and layer.type in PARAMETERLESS:
+                self.error(f"{p}/freeze", f"a {layer.type} layer has no parameters to freeze")
             override = layer.init
             if override is not None and override.bias not in (None, *BIAS_INITS):
                 self.error(f"{p}/init/bias", f"a bias is a vector: use one of {', '.join(BIAS_INITS)}")
@@ -383,7 +386,36 @@ def build_model(spec: Spec, input_shape: tuple[int, ...], out_dim: int) -> Net:
     net, inits = _build(spec, input_shape, out_dim)
     for module, plans in inits:
         apply_plans(module, plans)
+    freeze(net, frozen_paths(spec.model.layers))
     return net
+
+
+def frozen_paths(layers, path: str = "/model/layers", inherited: bool = False) -> set[str]:
+    """Spec paths of the layers marked ``freeze`` (a frozen residual freezes its whole body)."""
+    out: set[str] = set()
+    for i, layer in enumerate(layers):
+        p, frozen = f"{path}/{i}", inherited or layer.freeze
+        if frozen:
+            out.add(p)
+        if layer.type == "residual":
+            out |= frozen_paths(layer.layers, f"{p}/layers", frozen)
+    return out
+
+
+def freeze(net: Net, paths: set[str]) -> list[str]:
+    """No gradient for the parameters of these layers (so the optimizer, weight decay and the
+    penalties never touch them: see training.optim) and fixed batch-norm statistics."""
+    names = []
+    for unit in net.all_units():
+        if unit.path not in paths:
+            continue
+        for p in unit.parameters():
+            p.requires_grad_(False)
+        for m in unit.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                m.momentum = 0.0  # running = (1 - 0) * running + 0 * batch: the statistics stay
+        names.append(unit.name)
+    return names
 
 
 def summarize(spec: Spec, input_shape: tuple[int, ...], out_dim: int, limits: Limits | None = None) -> dict:

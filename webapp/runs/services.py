@@ -42,7 +42,12 @@ def limits() -> Limits:
 
 def check_spec(doc) -> tuple[Spec, dict]:
     """Raises training.spec.SpecError (→ 400) with every problem."""
-    return check(doc, limits(), settings.UPLOAD_ROOT)
+    from training.weights import check_init_from
+    from webapp.runs.exports import weights_file
+
+    spec, summary = check(doc, limits(), settings.UPLOAD_ROOT)
+    check_init_from(spec, weights_file)  # model.init_from must name a run whose weights exist
+    return spec, summary
 
 
 def owner_key(request) -> str:

@@ -24,6 +24,7 @@ from training.loop import train
 from training.spec import SpecError, validate
 from webapp.runs import services
 from webapp.runs.events import envelope
+from webapp.runs.exports import artifacts_dir
 from webapp.runs.models import Run, Worker, group_name
 from webapp.runs.publisher import Publisher
 from webapp.runs.sink import EventSink
@@ -169,7 +170,7 @@ def train_run(self, run_pk: int) -> str:
     summary = device = None
     try:
         result = train(validate(run.spec, services.limits()), sink, upload_root=settings.UPLOAD_ROOT,
-                       limits=services.limits())
+                       limits=services.limits(), artifacts_dir=artifacts_dir(run.public_id))
         status, message, summary, device = result.status, result.message, result.summary, result.device
     except SpecError as exc:
         status, message = "failed", f"invalid spec: {exc}"

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from webapp.runs import views
+from webapp.runs.exports import run_export_onnx, run_export_weights
 from webapp.runs.csv_export import run_export_csv
 
 urlpatterns = [
@@ -15,5 +16,7 @@ urlpatterns = [
     path("api/runs/<str:public_id>/cancel", views.run_cancel),
     path("api/runs/<str:public_id>/fork", views.run_fork),
     path("api/runs/<str:public_id>/export/script", views.run_export_script),
+    path("api/runs/<str:public_id>/export/weights", run_export_weights),
+    path("api/runs/<str:public_id>/export/onnx", run_export_onnx),
     path("api/runs/<str:public_id>/export/csv", run_export_csv),
 ]
