@@ -179,6 +179,7 @@ LIMITS = {
     "max_batch_size": env_int("DESCENT_MAX_BATCH_SIZE", 4096),
     "max_landscape_resolution": env_int("DESCENT_MAX_LANDSCAPE_RESOLUTION", 51),
     "max_upload_bytes": env_int("DESCENT_MAX_UPLOAD_BYTES", 8 * 1024 * 1024),
+    "max_pause_seconds": env_float("DESCENT_MAX_PAUSE_SECONDS", 600.0),  # live controls: one pause
     "max_memory_mb": env_int("DESCENT_MAX_MEMORY_MB", 2048),  # estimated peak of a run (training/check.py)
     "max_pause_seconds": env_float("DESCENT_MAX_PAUSE_SECONDS", 600.0),  # live controls: one pause
 }

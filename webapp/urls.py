@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("webapp.presets.urls")),
     path("", include("webapp.uploads.urls")),
     path("", include("webapp.controls.urls")),  # before runs: /api/runs/<id>/control
+    path("", include("webapp.compare.urls")),  # /runs, /compare
+    path("", include("webapp.lessons.urls")),  # /lessons
     path("", include("webapp.runs.urls")),
     path("", include("webapp.sweeps.urls")),
     path("", include("webapp.rooms.urls")),

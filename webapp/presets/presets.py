@@ -247,3 +247,10 @@ PRESETS: list[dict] = [
          "monitor": {"landscape": {"mode": "2d", "resolution": 21, "span": 1.0, "trajectory": True}}},
     ),
 ]
+
+# Lessons of issue 7 and, for every preset, the panel to watch, one sentence of what to
+# look for, the runs to compare ("Run both") and spec.lesson = its slug (webapp/lessons).
+from webapp.lessons.catalog import LESSONS, annotate  # noqa: E402
+
+PRESETS += LESSONS
+annotate(PRESETS)

@@ -75,10 +75,10 @@ def runs(request):
     own = Q(owner_session=key) if key else Q(pk__in=[])
     if request.user.is_authenticated:
         own |= Q(owner_user=request.user)
-    rows = Run.objects.filter(own).only("public_id", "name", "status", "created", "spec")[:50]
-    return JsonResponse({"runs": [{"id": r.public_id, "name": r.name, "status": r.status, "url": r.url,
-                                   "created": r.created.isoformat(),
-                                   "dataset": r.spec.get("data", {}).get("dataset")} for r in rows]})
+    from webapp.compare.listing import LIST_LIMIT, run_row  # the /runs page's columns
+
+    rows = Run.objects.filter(own).only("public_id", "name", "status", "created", "spec", "summary")[:LIST_LIMIT]
+    return JsonResponse({"runs": [run_row(r) for r in rows]})
 
 
 @api("GET", "DELETE")

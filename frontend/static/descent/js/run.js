@@ -8,6 +8,7 @@ import { connectRunSocket } from "./socket.js";
 import { playgroundUrl } from "./urlstate.js";
 import { absolute } from "./common.js";
 import { fetchAllEvents, replay } from "./replay.js";
+import { mountRunExtras } from "./runextras.js";
 
 const $ = (id) => document.getElementById(id);
 const runId = document.body.dataset.runId;
@@ -120,6 +121,7 @@ async function main() {
   // fresher than the position in the first status event, which the socket replays
   if (state.run.status === "queued") state.view.setQueuePosition(state.run.queue_position);
   renderHeader();
+  mountRunExtras(state); // lesson banner, live controls, add to compare (issue 7)
   if (state.run.error) state.view.on_status({ status: state.run.status, message: state.run.error });
   state.socket = connectRunSocket(state.run.ws || `/ws/runs/${runId}/`, {
     onEvent: (ev) => { if (!state.replaying) state.view.handle(ev); },

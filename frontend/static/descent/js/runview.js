@@ -9,6 +9,8 @@ import { DiagnosticsPanels } from "./panels/diagnostics.js";
 import { LandscapePanel } from "./panels/landscape.js";
 import { LrFinderPanel } from "./panels/lrfinder.js";
 import { SummaryPanel } from "./panels/summary.js";
+import { NeuronsPanel } from "./panels/neurons.js";
+import { controlShapes } from "./panels/controls.js";
 import { makePanel, chartDiv } from "./panels/panel.js";
 
 export const TERMINAL = ["succeeded", "failed", "cancelled", "diverged", "timed_out"];
@@ -66,6 +68,8 @@ export class RunView {
     this.landscape = new LandscapePanel(this.grid);
     this.lrfinder = new LrFinderPanel(this.grid, this.opts.onApplyLr);
     this.summary = new SummaryPanel(this.grid);
+    this.neurons = new NeuronsPanel(this.grid);
+    this.controlEvents = [];
   }
 
   renderHead(status = this.status, message = this.statusMessage) {
@@ -218,4 +222,14 @@ export class RunView {
   on_landscape(ev) { this.landscape.add(ev); }
   on_lr_finder(ev) { this.lrfinder.add(ev); }
   on_summary(ev) { this.summary.add(ev, this.dataset); }
+  on_neurons(ev) { this.neurons.add(ev); }
+
+  // A pause, step, resume or lr change as the trainer applied it: a line on the step charts.
+  on_control(ev) {
+    this.controlEvents.push(ev);
+    const shapes = controlShapes(this.controlEvents);
+    this.lossChart().setShapes(shapes);
+    if (ev.action === "set" || this.lr) this.lrChart().setShapes(shapes);
+    this.opts.onControl?.(ev);
+  }
 }
