@@ -181,7 +181,6 @@ LIMITS = {
     "max_upload_bytes": env_int("DESCENT_MAX_UPLOAD_BYTES", 8 * 1024 * 1024),
     "max_pause_seconds": env_float("DESCENT_MAX_PAUSE_SECONDS", 600.0),  # live controls: one pause
     "max_memory_mb": env_int("DESCENT_MAX_MEMORY_MB", 2048),  # estimated peak of a run (training/check.py)
-    "max_pause_seconds": env_float("DESCENT_MAX_PAUSE_SECONDS", 600.0),  # live controls: one pause
 }
 MAX_ACTIVE_RUNS_PER_OWNER = env_int("DESCENT_MAX_ACTIVE_RUNS", 4)
 MAX_ACTIVE_RUNS_PER_IP = env_int("DESCENT_MAX_ACTIVE_RUNS_PER_IP", 8)  # a dropped cookie does not reset it
