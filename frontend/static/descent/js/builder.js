@@ -8,28 +8,11 @@ import { h } from "./dom.js";
 import { getIn, setIn, pointer } from "./schema.js";
 import { leaf, objectFields, label } from "./fields.js";
 import { listEditor } from "./listeditor.js";
+import { vocab, familyOf } from "./vocab.js";
 
-// Dataset families (DESIGN.md "Vocabulary"); they decide which data fields apply.
-export const DATASETS_2D = ["circle", "xor", "gauss", "spiral", "moons"];
-export const DATASETS_REGRESSION = ["plane", "multigauss", "poly1d"];
-const IMAGE_SETS = ["digits"];
-
-// Which hyperparameters each optimizer and schedule reads. The server says so in the
-// schema (`x-descent`) and rejects any other; these copies are only a fallback for a
-// server that does not (yet) publish them.
-const FALLBACK_OPTIMIZER_FIELDS = {
-  sgd: ["momentum", "nesterov", "weight_decay"], momentum: ["momentum", "nesterov", "weight_decay"],
-  nesterov: ["momentum", "nesterov", "weight_decay"], adagrad: ["eps", "weight_decay"],
-  adadelta: ["eps", "rho", "weight_decay"], rmsprop: ["alpha", "eps", "momentum", "weight_decay"],
-  adam: ["betas", "eps", "weight_decay"], adamw: ["betas", "eps", "weight_decay"],
-  nadam: ["betas", "eps", "weight_decay"], radam: ["betas", "eps", "weight_decay"],
-};
-const FALLBACK_SCHEDULE_FIELDS = {
-  constant: [], step: ["step_size", "gamma", "min_lr"], multistep: ["milestones", "gamma", "min_lr"],
-  exponential: ["gamma", "min_lr"], cosine: ["min_lr"], cyclic: ["step_size", "max_lr"],
-  onecycle: ["max_lr", "min_lr"], plateau: ["patience", "gamma", "min_lr"],
-};
-// Fields every optimizer / schedule has.
+// Dataset families, each dataset's defaults and each optimizer's and schedule's fields
+// come from the schema (x-descent, read by vocab.js): the server rejects any other, so
+// the form shows exactly what it accepts. Fields every optimizer / schedule has:
 const OPTIMIZER_COMMON = ["name", "lr"];
 const SCHEDULE_COMMON = ["name", "warmup_epochs"];
 // Hidden from the form but set by a control of its own: kept in the spec.
@@ -47,11 +30,13 @@ const LABELS = {
   max_seconds: "time limit (s)", n_classes: "classes", upload_id: "upload",
 };
 
+// Model first, then data and training; the details fold away (issue 7 §2).
 const SECTIONS = [
-  ["experiment", "Experiment"], ["mode", "Mode"], ["data", "Data"], ["model", "Model"], ["loss", "Loss"],
-  ["optimizer", "Optimizer"], ["schedule", "Schedule"], ["regularization", "Regularization"],
-  ["augment", "Augmentation"], ["training", "Training"], ["monitor", "Monitor"],
+  ["model", "Model"], ["data", "Data"], ["optimizer", "Optimizer"], ["training", "Training"],
+  ["schedule", "Schedule"], ["loss", "Loss"], ["regularization", "Regularization"],
+  ["augment", "Augmentation"], ["experiment", "Experiment"], ["mode", "Mode"], ["monitor", "Monitor"],
 ];
+const OPEN_AT_FIRST = ["model", "data", "optimizer", "training"];
 
 const keyOf = (path) => path.map((k) => (typeof k === "number" ? "*" : k)).join(".");
 
@@ -67,10 +52,9 @@ export class Builder {
     this.opts = opts;
     this.spec = {};
     this.errors = [];
-    this.open = new Set(SECTIONS.map(([id]) => id));
-    const x = schema.doc?.["x-descent"] || {};
-    this.optimizerFields = x.optimizer_fields || FALLBACK_OPTIMIZER_FIELDS;
-    this.scheduleFields = x.schedule_fields || FALLBACK_SCHEDULE_FIELDS;
+    this.open = new Set(OPEN_AT_FIRST);
+    this.optimizerFields = vocab.optimizerFields;
+    this.scheduleFields = vocab.scheduleFields;
     const nameDefault = (section, fallback) => {
       const prop = schema.props(schema.section(section)).name;
       return (prop && schema.describe(prop).default) || fallback;
@@ -128,7 +112,20 @@ export class Builder {
   defaultFor(path, desc) {
     const k = keyOf(path);
     if (k in FALLBACK) return FALLBACK[k];
+    // data fields a dataset sets itself (digits: all 1,797 images, no noise)
+    if (path[0] === "data" && path.length === 2) {
+      const own = vocab.datasetDefaults[this.get(["data", "dataset"]) || this.defaultDataset()];
+      if (own && path[1] in own) return own[path[1]];
+    }
+    if (path[0] === "data" && path[1] === "split" && path.length === 3) {
+      const own = vocab.datasetDefaults[this.get(["data", "dataset"]) || this.defaultDataset()];
+      if (own?.split && path[2] in own.split) return own.split[path[2]];
+    }
     return desc.hasDefault ? desc.default : undefined;
+  }
+
+  defaultDataset() {
+    return this.schema.describe(this.schema.props(this.schema.section("data")).dataset || {}).default;
   }
 
   label(path, name) { return LABELS[name] || label(name); }
@@ -142,14 +139,16 @@ export class Builder {
 
   visible(path) {
     const k = keyOf(path);
-    const ds = this.get(["data", "dataset"]) || "circle";
-    const regression = DATASETS_REGRESSION.includes(ds);
+    const ds = this.get(["data", "dataset"]) || this.defaultDataset();
+    const family = familyOf(ds);
+    const regression = family === "regression";
+    const own = vocab.datasetDefaults[ds] || {};
     switch (k) {
-      case "data.features": return DATASETS_2D.includes(ds);
+      case "data.features": return family === "2d_classification";
       case "data.degree": return ds === "poly1d";
       case "data.n_classes": return ["gauss", "spiral"].includes(ds);
-      case "data.noise": return ![...IMAGE_SETS, "upload"].includes(ds);
-      case "data.n_samples": return ds !== "upload";
+      case "data.noise": return family !== "upload" && "noise" in own; // a dataset without noise has no default for it
+      case "data.n_samples": return family !== "upload";
       case "data.label_noise": case "data.random_labels": case "data.imbalance": return !regression;
       case "data.upload_id": return false; // the upload control sets it
       default: break;
@@ -229,15 +228,31 @@ export class Builder {
     this.errors = errors || [];
     for (const el of this.root.querySelectorAll(".field-error")) el.remove();
     for (const el of this.root.querySelectorAll(".has-error")) el.classList.remove("has-error");
-    for (const err of this.errors) {
+    for (const el of this.root.querySelectorAll("[data-error-for]")) {
+      el.removeAttribute("data-error-for");
+      el.removeAttribute("aria-invalid");
+      const rest = (el.getAttribute("aria-describedby") || "").split(" ").filter((x) => x && !x.startsWith("field-error-"));
+      if (rest.length) el.setAttribute("aria-describedby", rest.join(" "));
+      else el.removeAttribute("aria-describedby");
+    }
+    this.errors.forEach((err, n) => {
       const target = this.fieldFor(err.path || "");
-      if (!target) continue;
+      if (!target) return;
       target.classList.add("has-error");
-      target.append(h("div", { class: "field-error", "data-error-path": err.path }, err.message));
+      const id = `field-error-${n}`;
+      target.append(h("div", { class: "field-error", id, "data-error-path": err.path }, err.message));
+      // the control itself says it is wrong and which message explains why
+      const control = target.matches("input, select, textarea") ? target : target.querySelector("input, select, textarea");
+      if (control) {
+        control.setAttribute("aria-invalid", "true");
+        control.setAttribute("data-error-for", err.path || "");
+        const had = (control.getAttribute("aria-describedby") || "").split(" ").filter((x) => x && !x.startsWith("field-error-"));
+        control.setAttribute("aria-describedby", [...had, id].join(" "));
+      }
       // Open a collapsed section so the message is visible.
       const sec = target.closest("details.section");
       if (sec && !sec.open) sec.open = true;
-    }
+    });
   }
 
   fieldFor(path) {

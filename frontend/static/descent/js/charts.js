@@ -1,8 +1,12 @@
 // Small Plotly wrappers (cf. tensorflow/playground linechart.ts): a chart owns its div,
-// knows how to reset() and append(), and redraws at most once per animation frame.
+// knows how to reset() and append(), and redraws through the page's frame scheduler
+// (frame.js): at most once a frame, within a per-frame time budget shared by all charts.
 // Incoming events can arrive hundreds per second during a backlog replay; batching
-// them into one Plotly call per frame keeps the page responsive.
+// them, and drawing at most ~2,000 points a trace (downsample.js), keeps the page
+// responsive however long the run.
 /* global Plotly */
+import { Series } from "./downsample.js";
+import { scheduler } from "./frame.js";
 
 const charts = new Set();
 let projector = false;
@@ -35,8 +39,10 @@ export function axis(title, extra = {}) {
 }
 
 // Not `responsive`: each chart follows its own element's size (ResizeObserver below).
-const CONFIG = { displaylogo: false,
-  modeBarButtonsToRemove: ["select2d", "lasso2d", "toImage", "sendDataToCloud"] };
+// The camera button ("Download plot as a png") stays: a student keeps the picture.
+export const CONFIG = { displaylogo: false,
+  modeBarButtonsToRemove: ["select2d", "lasso2d", "sendDataToCloud"],
+  toImageButtonOptions: { format: "png", filename: "descent-chart", scale: 2 } };
 
 /** Toggle projector sizes on every chart alive on the page. */
 export function setProjector(on) {
@@ -44,15 +50,28 @@ export function setProjector(on) {
   for (const c of charts) c.restyleFonts();
 }
 
-/** A chart redrawn wholesale with Plotly.react, throttled to one frame. */
+/** Destroy every chart drawn inside `root` (a run view being reset): purge Plotly, stop observing. */
+export function destroyWithin(root) {
+  for (const c of [...charts]) if (root.contains(c.el)) c.destroy();
+}
+
+/** Number of charts alive on the page (tests check that a reset leaves none behind). */
+export function liveCharts() { return charts.size; }
+
+let revision = 0;
+
+/**
+ * A chart redrawn with Plotly.react through the page's frame scheduler (frame.js):
+ * at most once a frame, and at most every `minInterval` ms (big heatmaps ask for more).
+ */
 export class PlotChart {
-  constructor(el, layout = {}) {
+  constructor(el, layout = {}, { minInterval = 0 } = {}) {
     this.el = el;
     this.layoutFn = typeof layout === "function" ? layout : () => layout;
-    this.pending = null;
-    this.frame = 0;
+    this.minInterval = minInterval;
     this.traces = [];
     this.layoutPatch = {};
+    this.alive = true;
     Plotly.newPlot(el, [], this.fullLayout(), CONFIG);
     charts.add(this);
     // Redraw at the new size whenever the element changes size: the window, and also
@@ -73,10 +92,10 @@ export class PlotChart {
     const w = this.el.clientWidth;
     const ht = this.el.clientHeight;
     const size = w > 0 && ht > 0 ? { width: w, height: ht } : {};
-    return { ...baseLayout(), ...this.layoutFn(this), ...this.layoutPatch, ...size, datarevision: Date.now() };
+    return { ...baseLayout(), ...this.layoutFn(this), ...this.layoutPatch, ...size, datarevision: ++revision };
   }
 
-  /** Replace all traces (and optionally patch the layout) on the next frame. */
+  /** Replace all traces (and optionally patch the layout) on a coming frame. */
   react(traces, layoutPatch) {
     this.traces = traces;
     if (layoutPatch) this.layoutPatch = layoutPatch;
@@ -84,13 +103,15 @@ export class PlotChart {
   }
 
   schedule() {
-    if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
-      this.frame = 0;
-      const layout = this.fullLayout();
-      const done = Plotly.react(this.el, this.traces, layout, CONFIG);
-      if (layout.xaxis?.scaleanchor || layout.yaxis?.scaleanchor) Promise.resolve(done).then(() => this.settle());
-    });
+    if (!this.alive) return;
+    scheduler().request(this, () => this.draw(), this.minInterval);
+  }
+
+  draw() {
+    if (!this.alive) return;
+    const layout = this.fullLayout();
+    const done = Plotly.react(this.el, this.traces, layout, CONFIG);
+    if (layout.xaxis?.scaleanchor || layout.yaxis?.scaleanchor) Promise.resolve(done).then(() => this.settle());
   }
 
   // An axis held to an aspect ratio (scaleanchor + constrain: "domain", the decision
@@ -104,35 +125,44 @@ export class PlotChart {
     const moved = !this.domains || d.some((v, i) => Math.abs(v - this.domains[i]) > 1e-3);
     this.domains = d;
     this.settlePasses = moved ? (this.settlePasses || 0) + 1 : 0;
-    if (moved && this.settlePasses < 10) this.schedule();
+    if (moved && this.settlePasses < 10) scheduler().request(this, () => this.draw(), 0);
   }
 
   restyleFonts() { this.schedule(); }
   resize() { if (this.el.offsetParent) this.schedule(); }
   destroy() {
+    if (!this.alive) return;
+    this.alive = false;
     charts.delete(this);
     this.observer?.disconnect();
-    cancelAnimationFrame(this.frame);
+    scheduler().cancel(this);
     Plotly.purge(this.el);
   }
 }
 
+// Markers on a line of more points than this are noise (and thousands of SVG nodes).
+const MAX_MARKERS = 150;
+
 /**
  * Line chart with a fixed set of traces fed incrementally.
  * traces: [{name, color, dash, mode, width, yaxis, opacity}]
- * append(i, xs, ys) buffers points; the buffer goes out with one extendTraces per frame.
+ * append(i, xs, ys) stores the points in the trace's Series (downsample.js): every point
+ * is kept, at most `limit` are drawn (min/max envelope). While a trace is short the new
+ * points go out with Plotly.extendTraces; once it is downsampled, the drawn copy is redrawn.
  */
 export class LineChart extends PlotChart {
   /**
-   * @param opts {traces, xTitle, yTitle, logX, logY, shapes, layout,
+   * @param opts {traces, xTitle, yTitle, logX, logY, shapes, layout, limit (drawn points per trace),
+   *   minInterval (ms between redraws),
    *   autoLog: switch y to log once values span more than 3 decades (a diverging loss),
    *   padConstant: a flat series (a constant lr) gets [0, 2y] instead of Plotly's [y-1, y+1]}
    */
   constructor(el, opts) {
     // The layout is a function of the chart (called with it) so that projector mode,
     // setShapes() and the y statistics take effect on the next redraw.
-    super(el, (self) => self.lineLayout());
+    super(el, (self) => self.lineLayout(), { minInterval: opts.minInterval ?? 100 });
     this.opts = opts;
+    this.limit = opts.limit || 2000;
     this.spec = opts.traces;
     this.shapes = opts.shapes || [];
     this.reset();
@@ -169,27 +199,28 @@ export class LineChart extends PlotChart {
     const i = this.spec.findIndex((t) => t.name === name);
     if (i >= 0) return i;
     this.spec = [...this.spec, { ...spec, name }];
-    this.buffer.push({ x: [], y: [] });
+    this.series.push(new Series(this.limit));
     this.traces.push(this.blankTrace(this.spec[this.spec.length - 1]));
+    this.fullRedraw = true;
     this.schedule();
     return this.spec.length - 1;
   }
 
   reset() {
-    this.buffer = this.spec.map(() => ({ x: [], y: [] }));
+    this.series = this.spec.map(() => new Series(this.limit));
     this.yMin = Infinity; this.yMax = -Infinity; this.yMinPos = Infinity;
+    this.fullRedraw = true;
     this.react(this.blankTraces());
   }
 
   append(i, xs, ys) {
     if (!Array.isArray(xs)) { xs = [xs]; ys = [ys]; }
-    const b = this.buffer[i];
+    const s = this.series[i];
     for (let k = 0; k < xs.length; k++) {
       const y = ys[k];
       // Plotly draws null as a gap; NaN/Infinity (a diverging run) would break autorange.
-      b.x.push(xs[k]);
       const ok = typeof y === "number" && Number.isFinite(y);
-      b.y.push(ok ? y : null);
+      s.push(xs[k], ok ? y : null);
       if (ok) {
         if (y < this.yMin) this.yMin = y;
         if (y > this.yMax) this.yMax = y;
@@ -199,27 +230,45 @@ export class LineChart extends PlotChart {
     this.schedule();
   }
 
-  setShapes(shapes) { this.shapes = shapes; this.schedule(); }
+  setShapes(shapes) { this.shapes = shapes; this.fullRedraw = true; this.schedule(); }
 
-  schedule() {
-    if (this.frame) return;
-    this.frame = requestAnimationFrame(() => this.flush());
-  }
+  restyleFonts() { this.fullRedraw = true; this.schedule(); }
+  resize() { if (this.el.offsetParent) { this.fullRedraw = true; this.schedule(); } }
 
-  flush() {
-    this.frame = 0;
-    // Points not yet drawn go into the trace arrays we keep, then one react() call:
-    // react diffs by datarevision, and keeping our own copy makes reset() and
-    // font changes (projector mode) trivial.
-    this.buffer.forEach((b, i) => {
-      if (!b.x.length) return;
-      const t = this.traces[i];
-      for (let k = 0; k < b.x.length; k++) { t.x.push(b.x[k]); t.y.push(b.y[k]); }
-      b.x = []; b.y = [];
+  // What the y axis looks like apart from autorange: a change needs the layout redrawn.
+  yKey() { return JSON.stringify(this.lineLayout().yaxis?.type ?? "") + JSON.stringify(this.lineLayout().yaxis?.range ?? ""); }
+
+  draw() {
+    if (!this.alive) return;
+    // 1. bring every trace's drawn copy up to date; note which traces only grew
+    const grown = [];
+    const key = this.yKey();
+    let whole = this.fullRedraw || key !== this.lastYKey || !this.el.data || this.el.data.length !== this.traces.length;
+    this.lastYKey = key;
+    this.series.forEach((s, i) => {
+      const change = s.sync();
+      if (!change) return;
+      const mode = this.spec[i].mode || "lines";
+      const want = mode.includes("markers") && s.dx.length > MAX_MARKERS ? "lines" : mode;
+      if (this.traces[i].mode !== want) { this.traces[i].mode = want; whole = true; }
+      if (change.reset) whole = true;
+      else grown.push([i, change.append]);
     });
-    Plotly.react(this.el, this.traces, this.fullLayout(), CONFIG);
+    this.fullRedraw = false;
+    if (whole) {
+      // 2. redraw the drawn copies: bounded, at most `limit` points a trace
+      this.traces.forEach((t, i) => { t.x = this.series[i].dx.slice(); t.y = this.series[i].dy.slice(); });
+      Plotly.react(this.el, this.traces, this.fullLayout(), CONFIG);
+    } else if (grown.length) {
+      // 3. only new points at the end of short traces: append them where they are
+      Plotly.extendTraces(this.el, { x: grown.map(([, a]) => a.x), y: grown.map(([, a]) => a.y) },
+        grown.map(([i]) => i));
+    }
   }
 
-  /** Number of points drawn on trace i (tests and callers use it). */
-  count(i) { return this.traces[i].x.length + this.buffer[i].x.length; }
+  /** Number of points received on trace i (all of them, not only those drawn). */
+  count(i) { return this.series[i].length; }
+
+  /** Every point of trace i (hover and CSV use the full data, not the drawn copy). */
+  data(i) { return { x: this.series[i].x, y: this.series[i].y }; }
 }

@@ -11,19 +11,36 @@ export function label(name) {
   return name.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
 }
 
-function parseNum(raw, integer) {
+/**
+ * A typed number, or the text itself when it is not one ("1e"): kept in the spec so the
+ * server names the field in the same round as every other problem, never dropped.
+ * (Number inputs are text inputs with inputmode="decimal": an <input type="number">
+ * reports "" for "1e", which is how a half-typed value used to vanish.)
+ */
+export function parseNum(raw, integer) {
   const s = String(raw).trim();
   if (s === "") return undefined;
   const v = Number(s);
-  if (!Number.isFinite(v)) return s; // the server reports it, with its path
+  if (!Number.isFinite(v) || /^0x/i.test(s)) return s;
   return integer && Number.isInteger(v) ? v : v;
 }
 
+/** Mark a text field whose content is not a number at once (the server's message follows). */
+function flagNumber(input, value) {
+  const bad = typeof value === "string";
+  if (bad) input.setAttribute("aria-invalid", "true");
+  else input.removeAttribute("aria-invalid");
+}
+
 function wrap(path, title, control, desc, inline = false) {
+  // the label names its control (for=), and the help text describes it
+  const target = control.id ? control : control.querySelector?.("input, select, textarea");
+  const helpId = target?.id && desc?.description ? `${target.id}-help` : null;
+  if (helpId) target.setAttribute("aria-describedby", helpId);
   return h("div", { class: `field${inline ? " inline" : ""}`, "data-path": pointer(path) },
-    h("label", { class: "field-label", title: desc?.description || "" }, title),
+    h("label", { class: "field-label", title: desc?.description || "", for: target?.id || null }, title),
     control,
-    desc?.description ? h("small", { class: "field-help" }, desc.description) : null);
+    desc?.description ? h("small", { class: "field-help", id: helpId }, desc.description) : null);
 }
 
 /** One leaf control for a described property at `path`. */
@@ -57,20 +74,21 @@ export function leaf(ctx, desc, path, title) {
       return wrap(path, title, sel, desc);
     }
     case "number": {
-      const inp = h("input", { type: "number", id, step: "any", inputmode: "decimal",
+      const inp = h("input", { type: "text", id, inputmode: desc.integer ? "numeric" : "decimal", class: "num-input",
+        spellcheck: false, autocomplete: "off",
         value: value === undefined || value === null ? "" : String(value),
         placeholder: desc.nullable ? "default" : "",
-        oninput: (e) => set(parseNum(e.target.value, desc.integer)) });
-      if (desc.min !== undefined && !desc.exclusiveMin) inp.min = desc.min;
-      if (desc.max !== undefined) inp.max = desc.max;
+        oninput: (e) => { const v = parseNum(e.target.value, desc.integer); flagNumber(e.target, v); set(v); } });
+      flagNumber(inp, cur);
       return wrap(path, title, inp, desc);
     }
     case "pair": {
       const v = Array.isArray(value) ? value : ["", ""];
-      const ins = [0, 1].map((i) => h("input", { type: "number", step: "any", value: v[i] ?? "",
+      const ins = [0, 1].map((i) => h("input", { type: "text", inputmode: "decimal", class: "num-input", value: v[i] ?? "",
         placeholder: desc.nullable ? "default" : "", "aria-label": `${title} ${i + 1}`,
         oninput: () => {
           const a = ins.map((x) => parseNum(x.value, desc.integer));
+          ins.forEach((x, k) => flagNumber(x, a[k]));
           set(a.every((x) => x === undefined) ? undefined : a.map((x) => (x === undefined ? null : x)));
         } }));
       return wrap(path, title, h("div", { class: "pair" }, ins[0], ins[1]), desc);
@@ -99,7 +117,7 @@ export function leaf(ctx, desc, path, title) {
           if (e.target.checked) chosen.add(v); else chosen.delete(v);
           set(desc.enum.filter((x) => chosen.has(x)));
         } }), " ", v));
-      return wrap(path, title, h("div", { class: "chips" }, boxes), desc);
+      return wrap(path, title, h("div", { class: "chips", role: "group", "aria-label": title }, boxes), desc);
     }
     case "string": {
       const inp = h("input", { type: "text", id, value: value ?? "", maxlength: desc.maxLength,

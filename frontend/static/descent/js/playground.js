@@ -1,20 +1,26 @@
 // The playground page ("/"): build a spec, validate it live, train it, watch it.
-// 1. load the schema and presets; 2. restore the spec from #spec= or start small;
-// 3. every edit re-validates (debounced) and rewrites the URL hash;
-// 4. Train posts the spec and streams the new run into the panels below.
+// 1. load the schemas (the form and the vocabulary) and the presets; 2. restore the spec
+// from #spec= (a link that cannot be read says so) or start small; 3. every edit
+// re-validates (debounced), redraws the data preview and the network picture, and
+// rewrites the URL hash; 4. Train (or Ctrl+Enter anywhere) posts the spec and streams
+// the new run into the panels, which take the place of the preview.
 import { api } from "./api.js";
 import { h, fmt, debounce, shareBox } from "./dom.js";
 import { Schema } from "./schema.js";
 import { Builder } from "./builder.js";
-import { RunView, TERMINAL } from "./runview.js";
+import { RunView } from "./runview.js";
 import { connectRunSocket } from "./socket.js";
-import { specFromHash, writeHash, encodeSpec } from "./urlstate.js";
+import { specFromHash, specHashProblem, writeHash, encodeSpec } from "./urlstate.js";
 import { absolute } from "./common.js";
 import { renderUpload } from "./upload.js";
+import { loadVocab, isFinal } from "./vocab.js";
+import { DataPreview, networkPicture } from "./preview.js";
+import { describePath } from "./paths.js";
 
 const $ = (id) => document.getElementById(id);
 
-const state = { builder: null, view: null, socket: null, runId: null, validateSeq: 0, presets: [] };
+const state = { builder: null, view: null, socket: null, runId: null, status: null, validateSeq: 0, presets: [],
+  preview: null, summary: null };
 
 function toast(text) {
   const el = $("toast");
@@ -24,13 +30,12 @@ function toast(text) {
   toast.t = setTimeout(() => { el.hidden = true; }, 5000);
 }
 
-// ---- validation
+// ---- validation: every problem on its field, a count in the train bar, the list below
 const validateSoon = debounce(validate, 350);
 
 async function validate() {
   const seq = ++state.validateSeq;
-  const box = $("validation");
-  box.dataset.state = "checking";
+  $("validation").dataset.state = "checking";
   try {
     const res = await api.validate(state.builder.output());
     if (seq !== state.validateSeq) return; // an older answer arriving late
@@ -43,41 +48,50 @@ async function validate() {
 }
 
 function showSummary(summary) {
+  state.summary = summary;
   const box = $("validation");
   box.dataset.state = "valid";
+  $("validation-line").replaceChildren(h("span", { class: "ok" }, "✓ valid"), " · ",
+    h("strong", { id: "param-count" }, fmt(summary.params ?? 0)), " parameters");
   const rows = (summary.layers || []).map((l) => h("tr", {}, h("td", {}, l.name),
     h("td", {}, Array.isArray(l.output_shape) ? `(${l.output_shape.join(", ")})` : String(l.output_shape ?? "")),
     h("td", { class: "num" }, fmt(l.params))));
-  box.replaceChildren(
-    h("p", { class: "valid-line" }, h("span", { class: "ok" }, "✓ valid"), " · ",
-      h("strong", { id: "param-count" }, fmt(summary.params ?? 0)), " parameters"),
-    rows.length ? h("details", { class: "shape-table", open: true }, h("summary", {}, "Shapes"),
-      h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "layer"), h("th", {}, "output"), h("th", { class: "num" }, "params"))),
-        h("tbody", {}, rows))) : null);
+  box.replaceChildren(rows.length ? h("table", { class: "shape-table" }, h("caption", {}, "Shapes"),
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "layer"), h("th", { scope: "col" }, "output"),
+      h("th", { scope: "col", class: "num" }, "params"))), h("tbody", {}, rows)) : null);
+  $("network-picture").replaceChildren(networkPicture(summary));
 }
 
 function showErrors(errors) {
   const box = $("validation");
   box.dataset.state = "invalid";
   state.builder.markErrors(errors);
-  box.replaceChildren(h("p", { class: "invalid-line" }, `✗ ${errors.length} problem${errors.length === 1 ? "" : "s"}`),
-    h("ul", { class: "error-list" }, errors.map((e) => h("li", {},
-      h("button", { type: "button", class: "linkish", onclick: () => state.builder.focusPath(e.path || "") },
-        h("code", { class: "error-path" }, e.path || "(spec)")), " ", h("span", { class: "error-message" }, e.message)))));
+  const n = errors.length;
+  const jump = h("button", { type: "button", class: "linkish invalid-line", id: "first-problem",
+    onclick: () => state.builder.focusPath(errors[0]?.path || "") }, `✗ ${n} problem${n === 1 ? "" : "s"}: show`);
+  $("validation-line").replaceChildren(jump);
+  box.replaceChildren(h("ul", { class: "error-list" }, errors.map((e) => h("li", {},
+    h("button", { type: "button", class: "linkish", onclick: () => state.builder.focusPath(e.path || "") },
+      describePath(e.path || "")), ": ", h("span", { class: "error-message" }, e.message)))));
+  $("run-details").open = true;
+  $("network-picture").replaceChildren(h("p", { class: "muted" }, "The network appears here once the setup is valid."));
 }
 
 // ---- spec changes
 const writeHashSoon = debounce((spec) => writeHash(spec), 250);
+const previewSoon = debounce((spec) => state.preview?.update(spec), 300);
 
 function onSpecChange(spec) {
   validateSoon();
   writeHashSoon(spec);
+  previewSoon(spec);
   $("train").textContent = spec.mode === "lr_finder" ? "Run LR range test" : "Train";
 }
 
 // ---- runs
 async function train() {
   const btn = $("train");
+  if (btn.disabled) return;
   btn.disabled = true;
   try {
     const spec = state.builder.output();
@@ -85,7 +99,7 @@ async function train() {
     startRun(run, spec);
   } catch (err) {
     showErrors(err.errors);
-    toast(err.status === 400 ? "The spec has problems: see the list." : err.message);
+    toast(err.status === 400 ? "The setup has problems: each is shown on its field." : err.message);
   } finally {
     btn.disabled = false;
   }
@@ -94,28 +108,50 @@ async function train() {
 function startRun(run, spec) {
   state.socket?.close();
   state.runId = run.id;
+  state.status = run.status || "queued";
   $("run-area").hidden = false;
   $("preview-area").hidden = true;
   state.view.reset(spec);
-  state.view.on_status({ status: run.status || "queued", queue_position: run.queue_position });
-  $("run-share").replaceChildren(shareBox(absolute(run.url || `/r/${run.id}`), "Share this run"),
-    h("a", { href: run.url || `/r/${run.id}`, target: "_blank", rel: "noopener", class: "btn" }, "Open run page ↗"));
-  $("stop").hidden = false;
+  state.view.on_status({ status: state.status, queue_position: run.queue_position });
+  const url = run.url || `/r/${run.id}`;
+  $("run-share").replaceChildren(shareBox(absolute(url), "Share this run"),
+    h("a", { href: url, target: "_blank", rel: "noopener", class: "btn" }, "Open run page ↗"));
+  showStop(true);
   state.socket = connectRunSocket(run.ws || `/ws/runs/${run.id}/`, {
     onEvent: (ev) => state.view.handle(ev),
     onState: (s) => { $("conn").textContent = s === "open" ? "● live" : s === "closed" ? "" : `${s}…`; },
   });
-  $("run-area").scrollIntoView({ behavior: "smooth", block: "start" });
+  // the results are what matters now: on a narrow screen, bring them into view
+  if (window.matchMedia("(max-width: 1100px)").matches) $("run-area").scrollIntoView({ block: "start" });
+}
+
+function showStop(on, label = "Stop") {
+  const b = $("stop");
+  b.hidden = !on;
+  b.disabled = false;
+  b.textContent = label;
 }
 
 async function stop() {
-  if (!state.runId) return;
-  $("stop").disabled = true;
-  try { await api.cancel(state.runId); } catch (err) { toast(err.message); } finally { $("stop").disabled = false; }
+  if (!state.runId || isFinal(state.status)) return;
+  // Acknowledge at once: the page says "Stopping…" before the server answers; the
+  // run's final status event (over the socket) says "Stopped".
+  const b = $("stop");
+  b.disabled = true;
+  b.textContent = "Stopping…";
+  state.view.setStopping(true);
+  try {
+    const run = await api.cancel(state.runId);
+    if (run?.status && isFinal(run.status)) state.view.on_status({ status: run.status, message: run.error || "" });
+  } catch (err) {
+    state.view.setStopping(false);
+    if (err.status !== 409) { toast(err.message); showStop(true); }
+  }
 }
 
 function onStatus(status) {
-  $("stop").hidden = !state.runId || TERMINAL.includes(status);
+  state.status = status;
+  if (!state.runId || isFinal(status)) showStop(false);
 }
 
 function applyLr(lr) {
@@ -146,19 +182,57 @@ function showLesson(p) {
   if (p) el.replaceChildren(h("strong", {}, p.title), " — ", p.lesson);
 }
 
+// ---- keyboard and layout
+function wireKeys() {
+  // Ctrl+Enter (⌘+Enter) trains from anywhere on the page, inside a field too.
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && !e.altKey) {
+      e.preventDefault();
+      train();
+    }
+  });
+}
+
+function wireRail() {
+  const btn = $("rail-toggle");
+  const main = document.querySelector("main.playground");
+  btn.addEventListener("click", () => {
+    const open = btn.getAttribute("aria-expanded") !== "true";
+    btn.setAttribute("aria-expanded", String(open));
+    btn.textContent = open ? "Hide builder" : "Show builder";
+    $("builder").hidden = !open;
+    main.classList.toggle("rail-collapsed", !open);
+  });
+}
+
+function loadFromLink() {
+  const problem = specHashProblem();
+  const box = $("spec-link-problem");
+  box.hidden = !problem;
+  if (problem) {
+    box.replaceChildren(h("strong", {}, "This link's setup could not be read. "),
+      `${problem} The default setup is shown instead; nothing from the link was used.`);
+  }
+  return specFromHash();
+}
+
 async function main() {
   let schemaDoc;
   try {
-    schemaDoc = await api.schema();
+    ({ schema: schemaDoc } = await loadVocab());
   } catch (err) {
-    $("builder").replaceChildren(h("p", { class: "alert alert-failed" }, `Could not load the spec schema: ${err.message}`));
+    $("builder").replaceChildren(h("p", { class: "alert alert-failed" }, `Could not load the schemas: ${err.message}`));
     return;
   }
   state.view = new RunView($("run"), { onStatus, onApplyLr: applyLr });
+  state.preview = new DataPreview({ chart: $("data-preview"), caption: $("data-preview-caption"),
+    toggle: $("augment-toggle"), toggleWrap: $("augment-toggle-wrap") });
   state.builder = new Builder($("builder"), new Schema(schemaDoc), { onChange: onSpecChange, renderUpload });
-  state.builder.load(specFromHash() || {});
+  state.builder.load(loadFromLink() || {});
   $("train").addEventListener("click", train);
   $("stop").addEventListener("click", stop);
+  wireKeys();
+  wireRail();
   $("share-setup").addEventListener("click", async () => {
     writeHash(state.builder.output());
     const box = shareBox(location.href, "Link to this setup");
@@ -168,7 +242,7 @@ async function main() {
   });
   // A pasted link with another #spec= replaces the form (the page does not reload).
   window.addEventListener("hashchange", () => {
-    const spec = specFromHash();
+    const spec = loadFromLink();
     if (spec && encodeSpec(spec) !== encodeSpec(state.builder.output())) state.builder.load(spec);
   });
   api.presets().then((list) => { state.presets = list || []; renderPresets(state.presets); })

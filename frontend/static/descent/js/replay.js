@@ -1,13 +1,16 @@
 // Replay a finished run: fetch its persisted events and feed them to a fresh view
 // epoch by epoch, so a class can watch the boundary form again at any speed.
+// "max" speed feeds as many epochs per animation frame as fit in a time budget, so a
+// long run replays as fast as the page can draw it without ever freezing it.
+// Pure apart from fetchAllEvents (api.js): the timers are injectable for node tests.
 import { api } from "./api.js";
 
 /** Every persisted event of a run, following `after` until the server has no more. */
-export async function fetchAllEvents(id) {
+export async function fetchAllEvents(id, get = (after) => api.events(id, after)) {
   const all = [];
   let after = 0;
   for (let page = 0; page < 10000; page++) {
-    const res = await api.events(id, after);
+    const res = await get(after);
     const evs = res.events || [];
     if (!evs.length) break;
     all.push(...evs);
@@ -17,21 +20,43 @@ export async function fetchAllEvents(id) {
   return all;
 }
 
-/**
- * Feed events to `handle` progressively. A frame ends after each epoch-level event
- * (epoch, lr_finder, landscape, summary) so one tick shows one epoch of progress.
- * @returns {{stop(): void, done: Promise<void>}}
- */
-export function replay(events, handle, { speed = 1, onProgress = () => {} } = {}) {
+// Events that belong to the epoch in progress; any other type closes a frame.
+const WITHIN_EPOCH = new Set(["step", "diagnostics", "boundary", "neurons", "weights", "control"]);
+
+/** Group events into frames: one epoch of progress each (steps, then the epoch's events). */
+export function framesOf(events) {
   const frames = [];
   let cur = [];
   for (const ev of events) {
     cur.push(ev);
-    if (ev.type !== "step" && ev.type !== "diagnostics" && ev.type !== "boundary") { frames.push(cur); cur = []; }
+    if (!WITHIN_EPOCH.has(ev.type)) { frames.push(cur); cur = []; }
   }
   if (cur.length) frames.push(cur);
-  // About 15 s for the whole run at 1×, but never slower than 400 ms a frame.
-  const delay = Math.max(10, Math.min(400, 15000 / Math.max(1, frames.length))) / speed;
+  return frames;
+}
+
+/** Milliseconds between frames at `speed` (1 = about 15 s for the whole run, never slower than 400 ms a frame). */
+export function frameDelay(nFrames, speed) {
+  return Math.max(10, Math.min(400, 15000 / Math.max(1, nFrames))) / speed;
+}
+
+const defaultTimers = () => ({
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (t) => clearTimeout(t),
+  raf: (fn) => requestAnimationFrame(fn),
+  now: () => performance.now(),
+});
+
+/**
+ * Feed events to `handle` progressively.
+ * @param speed  a number (× real time, see frameDelay) or "max"
+ * @param budget ms of handling per animation frame at "max"
+ * @returns {{stop(): void, done: Promise<void>}}
+ */
+export function replay(events, handle, { speed = 1, onProgress = () => {}, timers = defaultTimers(), budget = 10 } = {}) {
+  const frames = framesOf(events);
+  const max = speed === "max" || speed === Infinity;
+  const delay = max ? 0 : frameDelay(frames.length, Number(speed) || 1);
   let stopped = false;
   let timer = 0;
   let resolve;
@@ -39,11 +64,15 @@ export function replay(events, handle, { speed = 1, onProgress = () => {} } = {}
   let i = 0;
   const tick = () => {
     if (stopped) return resolve();
-    if (i >= frames.length) { onProgress(1); return resolve(); }
-    for (const ev of frames[i++]) handle(ev);
+    const start = timers.now();
+    do {
+      if (i >= frames.length) { onProgress(1); return resolve(); }
+      for (const ev of frames[i++]) handle(ev);
+    } while (max && timers.now() - start < budget);
     onProgress(i / frames.length);
-    timer = setTimeout(tick, delay);
+    if (max) timers.raf(tick);
+    else timer = timers.setTimeout(tick, delay);
   };
   tick();
-  return { stop() { stopped = true; clearTimeout(timer); resolve(); }, done };
+  return { stop() { stopped = true; timers.clearTimeout(timer); resolve(); }, done };
 }

@@ -9,6 +9,8 @@ import { playgroundUrl } from "./urlstate.js";
 import { absolute } from "./common.js";
 import { fetchAllEvents, replay } from "./replay.js";
 import { mountRunExtras } from "./runextras.js";
+import { loadVocab } from "./vocab.js";
+import { scheduler } from "./frame.js";
 
 const $ = (id) => document.getElementById(id);
 const runId = document.body.dataset.runId;
@@ -41,23 +43,51 @@ function renderActions() {
   const run = state.run;
   const status = state.status || run.status;
   const live = !TERMINAL.includes(status);
-  const acts = [statusBadge(status)];
-  if (run.is_owner && live) acts.push(btn("Stop", { id: "stop", class: "btn danger", onclick: stop }));
+  const acts = [statusBadge(status, null, state.stopping)];
+  if (run.is_owner && live) {
+    acts.push(btn(state.stopping ? "Stopping…" : "Stop", { id: "stop", class: "btn danger", onclick: stop,
+      disabled: !!state.stopping }));
+  }
   acts.push(btn("Fork", { id: "fork", onclick: fork, title: "Run the same spec again as your own run" }));
   acts.push(h("a", { class: "btn", id: "edit", href: playgroundUrl(run.spec || {}) }, "Edit in playground"));
-  acts.push(h("a", { class: "btn", id: "export", href: `/api/runs/${encodeURIComponent(run.id)}/export/script`,
+  const base = `/api/runs/${encodeURIComponent(run.id)}`;
+  acts.push(h("a", { class: "btn", id: "export", href: `${base}/export/script`,
     download: `descent_${run.id}.py` }, "Export script"));
+  acts.push(h("a", { class: "btn", id: "export-csv", href: `${base}/export/csv`, download: `descent_${run.id}_metrics.csv`,
+    title: "Every metric of every epoch, one row an epoch" }, "Metrics CSV"));
+  acts.push(btn("Spec JSON", { id: "export-spec", onclick: downloadSpec, title: "The experiment's setup as a JSON file" }));
   if (!live) {
-    const speed = h("select", { id: "replay-speed", "aria-label": "replay speed" },
-      [0.5, 1, 2, 5, 20].map((s) => h("option", { value: String(s), selected: s === 1 }, `${s}×`)));
+    const speed = h("select", { id: "replay-speed", "aria-label": "Replay speed" },
+      [["0.5", "0.5×"], ["1", "1×"], ["2", "2×"], ["5", "5×"], ["20", "20×"], ["max", "fastest"]]
+        .map(([v, t]) => h("option", { value: v, selected: v === "1" }, t)));
     acts.push(h("span", { class: "replay" }, btn(state.replay ? "Stop replay" : "Replay", {
-      id: "replay", onclick: () => toggleReplay(Number(speed.value)) }), speed));
+      id: "replay", onclick: () => toggleReplay(speed.value === "max" ? "max" : Number(speed.value)) }), speed));
   }
   $("run-actions").replaceChildren(...acts);
 }
 
 async function stop() {
-  try { await api.cancel(runId); } catch (err) { flash(err.message); }
+  // Acknowledged at once ("Stopping…"); the run's final status event says "Stopped".
+  state.stopping = true;
+  state.view.setStopping(true);
+  renderActions();
+  try {
+    const run = await api.cancel(runId);
+    if (run?.status && TERMINAL.includes(run.status)) state.view.on_status({ status: run.status, message: run.error || "" });
+  } catch (err) {
+    state.stopping = false;
+    state.view.setStopping(false);
+    renderActions();
+    if (err.status !== 409) flash(err.message);
+  }
+}
+
+function downloadSpec() {
+  const blob = new Blob([JSON.stringify(state.run.spec || {}, null, 2)], { type: "application/json" });
+  const a = h("a", { href: URL.createObjectURL(blob), download: `descent_${state.run.id}_spec.json`, hidden: true });
+  document.body.append(a);
+  a.click();
+  setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
 }
 
 async function fork() {
@@ -78,6 +108,7 @@ function onStatus(status) {
   // A replay re-plays old status events; the run's real status does not change.
   if (state.replaying || status === state.status) return;
   state.status = status;
+  if (TERMINAL.includes(status)) state.stopping = false;
   if (state.run) renderActions();
 }
 
@@ -93,6 +124,7 @@ async function toggleReplay(speed) {
   $("replay-progress").hidden = false;
   renderActions();
   await state.replay.done;
+  await scheduler().whenIdle(); // the last frame is drawn, not only handed over
   state.replay = null;
   state.replaying = false;
   $("replay-progress").hidden = true;
@@ -109,7 +141,8 @@ function applyLr(lr) {
 
 async function main() {
   try {
-    state.run = await api.run(runId);
+    // the statuses come from the event schema; both requests go out together
+    [state.run] = await Promise.all([api.run(runId), loadVocab({ needSpec: false })]);
   } catch (err) {
     $("run").replaceChildren(h("p", { class: "alert alert-failed" },
       err.status === 404 ? "No run with this link." : `Could not load the run: ${err.message}`));

@@ -3,7 +3,8 @@
 // Panels appear when their first event arrives, so a digits run shows no boundary
 // and an LR range test shows no gradient flow. Unknown event types are ignored.
 import { h, fmt } from "./dom.js";
-import { LineChart, PALETTE } from "./charts.js";
+import { LineChart, PALETTE, destroyWithin } from "./charts.js";
+import { vocab } from "./vocab.js";
 import { BoundaryPanel } from "./panels/boundary.js";
 import { DiagnosticsPanels } from "./panels/diagnostics.js";
 import { LandscapePanel } from "./panels/landscape.js";
@@ -13,19 +14,23 @@ import { NeuronsPanel } from "./panels/neurons.js";
 import { controlShapes } from "./panels/controls.js";
 import { makePanel, chartDiv } from "./panels/panel.js";
 
-export const TERMINAL = ["succeeded", "failed", "cancelled", "diverged", "timed_out"];
+// The final statuses, from GET /api/events/schema (vocab.js fills this array in place).
+export const TERMINAL = vocab.final;
 
+// Words for the statuses the schema lists; an unknown one shows as its name.
 const STATUS_TEXT = {
   queued: "Queued", running: "Running", succeeded: "Finished", failed: "Failed",
   cancelled: "Stopped", diverged: "Diverged", timed_out: "Timed out",
 };
 
 /** The status pill; a queued run's says where it stands ("Queued — position 2"). */
-export function statusBadge(status, queuePosition) {
+export function statusBadge(status, queuePosition, stopping = false) {
   const queued = status === "queued" && queuePosition > 0;
-  return h("span", { class: `badge status-${status || "unknown"}`, "data-status": status || "",
-    "data-queue-position": queued ? String(queuePosition) : null },
-  STATUS_TEXT[status] || status || "…", queued ? ` — position ${queuePosition}` : null);
+  // A stop asked for but not yet confirmed by the run's final status event.
+  const stop = stopping && !TERMINAL.includes(status);
+  return h("span", { class: `badge status-${stop ? "stopping" : status || "unknown"}`, "data-status": status || "",
+    "data-stopping": stop ? "1" : null, "data-queue-position": queued ? String(queuePosition) : null },
+  stop ? "Stopping…" : STATUS_TEXT[status] || status || "…", queued ? ` — position ${queuePosition}` : null);
 }
 
 /** [["l1", v], ["l2", v]] of an epoch's `penalty`, finite numbers only. */
@@ -46,8 +51,11 @@ export class RunView {
   }
 
   reset(spec = this.spec) {
+    // The charts of the previous run go for good: Plotly purged, observers disconnected.
+    destroyWithin(this.root);
     this.spec = spec || {};
     this.status = null;
+    this.stopping = false;
     this.queuePosition = null;
     this.device = null;
     this.dataset = null;
@@ -74,7 +82,7 @@ export class RunView {
 
   renderHead(status = this.status, message = this.statusMessage) {
     const total = this.spec?.training?.epochs;
-    const parts = [statusBadge(status, this.queuePosition)];
+    const parts = [statusBadge(status, this.queuePosition, this.stopping)];
     if (this.device) {
       parts.push(h("span", { class: "device", "data-device": this.device, title: "where the run trains" },
         "device ", h("strong", {}, this.device === "cuda" ? "cuda (GPU)" : this.device)));
@@ -88,6 +96,12 @@ export class RunView {
   handle(ev) {
     const fn = this[`on_${ev.type}`];
     if (typeof fn === "function") fn.call(this, ev);
+  }
+
+  /** Show at once that a stop was asked for; the final status event confirms it. */
+  setStopping(on = true) {
+    this.stopping = on;
+    this.renderHead();
   }
 
   /** Where the run trains ("cpu", "cuda"), from GET /api/runs/<id> or the dataset event. */
@@ -112,7 +126,7 @@ export class RunView {
     // (replayed to a late viewer) carries the position at creation, which may be stale.
     else if (ev.queue_position > 0) this.queuePosition = Math.min(this.queuePosition || Infinity, ev.queue_position);
     this.renderHead(ev.status, ev.message);
-    const bad = ["failed", "diverged", "cancelled", "timed_out"].includes(ev.status);
+    const bad = TERMINAL.includes(ev.status) && ev.status !== "succeeded";
     this.alert.hidden = !bad;
     this.alert.className = `alert alert-${ev.status}`;
     if (bad) {
@@ -154,7 +168,7 @@ export class RunView {
 
   accChart(regression) {
     if (this.acc) return this.acc;
-    const p = makePanel(this.grid, { id: "accuracy", title: regression ? "R²" : "Accuracy", order: 11 });
+    const p = makePanel(this.grid, { id: "accuracy", title: regression ? "R²" : "Accuracy", order: 12 });
     p.show();
     this.acc = new LineChart(chartDiv(p.body), {
       xTitle: "epoch", yTitle: regression ? "R²" : "accuracy",

@@ -7,12 +7,23 @@
 // Transient notices have no seq (`queue` when the queue moves, `live`, `pong`): they
 // are not persisted, so they are never duplicates and never move the resume point.
 
-const TERMINAL = new Set(["succeeded", "failed", "cancelled", "diverged", "timed_out"]);
+// The final statuses come from the server's event schema (GET /api/events/schema,
+// x-descent.final) via vocab.js; a page calls setFinalStatuses() once it has them.
+let FINAL = new Set();
 
-export function wsUrl(path, after) {
+/** The statuses after which a run sends nothing more (from the event schema). */
+export function setFinalStatuses(list) { FINAL = new Set(list); }
+
+export function wsUrl(path, after, loc = globalThis.location) {
   if (/^wss?:\/\//.test(path)) return withAfter(path, after);
-  const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  return withAfter(`${proto}//${location.host}${path}`, after);
+  const proto = loc.protocol === "https:" ? "wss:" : "ws:";
+  return withAfter(`${proto}//${loc.host}${path}`, after);
+}
+
+/** Wait before reconnect attempt n (0, 1, …): exponential, capped at 10 s, with jitter. */
+export function retryDelay(attempt, random = Math.random) {
+  // thirty phones reconnecting after a wifi blip should not all hit the server at once
+  return Math.min(10000, 500 * 2 ** attempt) * (0.75 + random() * 0.5);
 }
 
 function withAfter(url, after) {
@@ -24,11 +35,16 @@ function withAfter(url, after) {
 /**
  * Connect to a run's event stream.
  * @param {string} path   the `ws` path from the API, e.g. "/ws/runs/abc/"
- * @param {object} opts   {onEvent(ev), onState(state), after}
+ * @param {object} opts   {onEvent(ev), onState(state), after,
+ *   WebSocket (a constructor; tests pass a fake), setTimeout, location}
  *   state is one of "connecting" | "open" | "reconnecting" | "closed".
  * @returns {{close(): void, lastSeq(): number}}
  */
-export function connectRunSocket(path, { onEvent, onState = () => {}, after = 0 } = {}) {
+export function connectRunSocket(path, {
+  onEvent, onState = () => {}, after = 0,
+  WebSocket: WS = globalThis.WebSocket, setTimeout: later = (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: unlater = (t) => clearTimeout(t), location: loc = globalThis.location,
+} = {}) {
   let last = after;
   let ws = null;
   let attempt = 0;
@@ -42,7 +58,7 @@ export function connectRunSocket(path, { onEvent, onState = () => {}, after = 0 
       if (ev.seq <= last) return; // already handled (a replay overlapping the live stream)
       last = ev.seq;
     } // else: a transient notice; handled, but `last` stays where the persisted stream is
-    if (ev.type === "status" && TERMINAL.has(ev.status)) finished = true;
+    if (ev.type === "status" && FINAL.has(ev.status)) finished = true;
     try {
       onEvent(ev);
     } catch (err) {
@@ -54,7 +70,7 @@ export function connectRunSocket(path, { onEvent, onState = () => {}, after = 0 
   function open() {
     if (stopped) return;
     onState(attempt ? "reconnecting" : "connecting");
-    ws = new WebSocket(wsUrl(path, last));
+    ws = new WS(wsUrl(path, last, loc));
     ws.onopen = () => { attempt = 0; onState("open"); };
     ws.onmessage = (msg) => {
       let data;
@@ -67,12 +83,10 @@ export function connectRunSocket(path, { onEvent, onState = () => {}, after = 0 
     ws.onclose = () => {
       ws = null;
       if (stopped || finished) { onState("closed"); return; }
-      // Exponential backoff with jitter, capped: thirty phones reconnecting after a
-      // wifi blip should not all hit the server in the same instant.
-      const delay = Math.min(10000, 500 * 2 ** attempt) * (0.75 + Math.random() * 0.5);
+      const delay = retryDelay(attempt);
       attempt += 1;
       onState("reconnecting");
-      timer = setTimeout(open, delay);
+      timer = later(open, delay);
     };
     ws.onerror = () => { /* onclose follows and schedules the retry */ };
   }
@@ -81,11 +95,9 @@ export function connectRunSocket(path, { onEvent, onState = () => {}, after = 0 
   return {
     close() {
       stopped = true;
-      clearTimeout(timer);
+      unlater(timer);
       if (ws) ws.close();
     },
     lastSeq: () => last,
   };
 }
-
-export { TERMINAL };

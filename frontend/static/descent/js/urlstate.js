@@ -17,17 +17,28 @@ export function decodeSpec(text) {
   return JSON.parse(new TextDecoder().decode(bytes));
 }
 
-/** The spec in location.hash, or null (a broken hash is reported, not thrown). */
-export function specFromHash(hash = location.hash) {
-  const m = hash.match(/[#&]spec=([^&]+)/);
-  if (!m) return null;
+/** {spec} from a hash, {problem} when it has a #spec= that cannot be read, {} without one. */
+export function readHash(hash) {
+  const m = hash.match(/[#&]spec=([^&]*)/);
+  if (!m) return {};
+  let spec;
   try {
-    const spec = decodeSpec(decodeURIComponent(m[1]));
-    return spec && typeof spec === "object" && !Array.isArray(spec) ? spec : null;
-  } catch (err) {
-    console.warn("descent: ignoring an unreadable #spec in the URL", err);
-    return null;
+    spec = decodeSpec(decodeURIComponent(m[1]));
+  } catch {
+    return { problem: "The text after #spec= is not an encoded setup (it may have been cut short when copied)." };
   }
+  if (!spec || typeof spec !== "object" || Array.isArray(spec)) return { problem: "The link holds something other than a setup." };
+  return { spec };
+}
+
+/** The spec in location.hash, or null (see specHashProblem for a broken one). */
+export function specFromHash(hash = location.hash) {
+  return readHash(hash).spec || null;
+}
+
+/** What is wrong with the #spec= of the URL, or null. */
+export function specHashProblem(hash = location.hash) {
+  return readHash(hash).problem || null;
 }
 
 export function playgroundUrl(spec) {

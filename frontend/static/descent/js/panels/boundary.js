@@ -26,7 +26,7 @@ function multiclassScale(k) {
 
 export class BoundaryPanel {
   constructor(grid) {
-    this.panel = makePanel(grid, { id: "boundary", title: "Decision boundary", order: 12,
+    this.panel = makePanel(grid, { id: "boundary", title: "Decision boundary", order: 11,
       help: "Background: the model's prediction. Filled dots: training points; rings: validation points." });
     this.dataset = null;
     this.chart = null;
@@ -44,7 +44,8 @@ export class BoundaryPanel {
     this.caption = document.createElement("p");
     this.caption.className = "caption";
     this.panel.body.append(this.caption);
-    this.chart = new PlotChart(chartDiv(this.panel.body, "chart square"), () => this.layout());
+    // a grid of 40×40 cells and hundreds of points: at most about three redraws a second
+    this.chart = new PlotChart(chartDiv(this.panel.body, "chart square"), () => this.layout(), { minInterval: 300 });
   }
 
   layout() {

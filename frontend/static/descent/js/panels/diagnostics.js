@@ -3,6 +3,7 @@
 // One `diagnostics` event per epoch carries a row per layer; we keep the history
 // as series keyed by layer name and redraw the charts from it.
 import { PlotChart, PALETTE, axis } from "../charts.js";
+import { minMaxDownsample } from "../downsample.js";
 import { makePanel, chartDiv } from "./panel.js";
 
 const log10 = (v) => (v > 0 && Number.isFinite(v) ? Math.log10(v) : null);
@@ -22,7 +23,8 @@ export class DiagnosticsPanels {
     const mk = (id, title, help, order, layout, wide = false) => {
       const p = makePanel(this.grid, { id, title, help, order, wide });
       p.show();
-      return new PlotChart(chartDiv(p.body), layout);
+      // one event an epoch, five charts of every layer: redraw at most twice a second
+      return new PlotChart(chartDiv(p.body), layout, { minInterval: 500 });
     };
     const xTitle = () => axis("epoch");
     this.charts = {
@@ -69,19 +71,26 @@ export class DiagnosticsPanels {
   }
 
   lines(field, { transform = finite, dash = "solid", suffix = "", legend = true } = {}) {
-    return this.layers.map((name, i) => ({
-      type: "scatter", mode: "lines+markers", name: name + suffix, legendgroup: name,
-      showlegend: legend, x: this.xs, y: (this.series[name][field] || []).map(transform),
-      line: { color: PALETTE[i % PALETTE.length], dash, width: 3 },
-      marker: { size: 5, color: PALETTE[i % PALETTE.length] },
-    }));
+    // a long run is drawn as its min/max envelope (at most 600 points a line), without markers
+    return this.layers.map((name, i) => {
+      const d = minMaxDownsample(this.xs, (this.series[name][field] || []).map(transform), 600);
+      return {
+        type: "scatter", mode: d.x.length > 150 ? "lines" : "lines+markers", name: name + suffix, legendgroup: name,
+        showlegend: legend, x: d.x, y: d.y,
+        line: { color: PALETTE[i % PALETTE.length], dash, width: 3 },
+        marker: { size: 5, color: PALETTE[i % PALETTE.length] },
+      };
+    });
   }
 
   draw() {
     const c = this.charts;
+    // at most ~600 columns: every k-th epoch of a long run (the last one always)
+    const k = Math.ceil(this.xs.length / 600);
+    const cols = this.xs.map((_, j) => j).filter((j) => j % k === 0 || j === this.xs.length - 1);
     c.heat.react([{
-      type: "heatmap", x: this.xs, y: this.layers, colorscale: "Viridis",
-      z: this.layers.map((n) => (this.series[n].grad_norm || []).map(log10)),
+      type: "heatmap", x: cols.map((j) => this.xs[j]), y: this.layers, colorscale: "Viridis",
+      z: this.layers.map((n) => cols.map((j) => log10((this.series[n].grad_norm || [])[j]))),
       colorbar: { title: { text: "log₁₀‖∇‖" } },
       hovertemplate: "%{y}, epoch %{x}: 10^%{z:.2f}<extra></extra>",
     }]);

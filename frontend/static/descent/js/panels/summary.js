@@ -21,8 +21,8 @@ function splitMetrics(ev) {
 
 export class SummaryPanel {
   constructor(grid) {
-    this.panel = makePanel(grid, { id: "summary", title: "Summary", order: 1, wide: true });
-    this.cmPanel = makePanel(grid, { id: "confusion", title: "Confusion matrix", order: 2,
+    this.panel = makePanel(grid, { id: "summary", title: "Summary", order: 30, wide: true });
+    this.cmPanel = makePanel(grid, { id: "confusion", title: "Confusion matrix", order: 31,
       help: "Rows: true class; columns: predicted class (test set)." });
   }
 

@@ -1,0 +1,77 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createScheduler } from "../../frontend/static/descent/js/frame.js";
+
+function fakeFrames() {
+  let t = 0;
+  const queue = [];
+  return {
+    now: () => t,
+    advance: (ms) => { t += ms; },
+    raf: (fn) => queue.push(fn),
+    frame() { const fns = queue.splice(0); fns.forEach((f) => f(t)); return fns.length; },
+  };
+}
+
+test("many requests for one chart before a frame run it once", () => {
+  const f = fakeFrames();
+  const s = createScheduler(f);
+  let n = 0;
+  for (let i = 0; i < 100; i++) s.request("loss", () => { n += 1; });
+  f.frame();
+  assert.equal(n, 1);
+  assert.equal(s.size, 0);
+});
+
+test("a frame stops running redraws once its budget is spent, the rest follow", () => {
+  const f = fakeFrames();
+  const s = createScheduler({ ...f, budget: 10 });
+  const ran = [];
+  for (const k of ["a", "b", "c", "d"]) s.request(k, () => { ran.push(k); f.advance(6); });
+  f.frame();
+  assert.deepEqual(ran, ["a", "b"]);
+  f.frame();
+  assert.deepEqual(ran, ["a", "b", "c", "d"]);
+});
+
+test("a slow redraw still runs, alone, and the longest-waiting goes first", () => {
+  const f = fakeFrames();
+  const s = createScheduler({ ...f, budget: 10 });
+  const ran = [];
+  s.request("old", () => { ran.push("old"); f.advance(50); });
+  f.advance(1);
+  s.request("new", () => ran.push("new"));
+  f.frame();
+  assert.deepEqual(ran, ["old"]);
+  f.frame();
+  assert.deepEqual(ran, ["old", "new"]);
+});
+
+test("a minimum interval spaces the redraws of a big heatmap", () => {
+  const f = fakeFrames();
+  const s = createScheduler(f);
+  let n = 0;
+  s.request("grid", () => { n += 1; }, 400);
+  f.frame();
+  assert.equal(n, 1);
+  s.request("grid", () => { n += 1; }, 400);
+  for (let i = 0; i < 10; i++) { f.advance(16); f.frame(); }
+  assert.equal(n, 1, "not before 400 ms");
+  for (let i = 0; i < 20; i++) { f.advance(16); f.frame(); }
+  assert.equal(n, 2);
+});
+
+test("whenIdle resolves once everything is drawn; cancel drops a redraw", async () => {
+  const f = fakeFrames();
+  const s = createScheduler(f);
+  let n = 0;
+  s.request("a", () => { n += 1; });
+  s.request("b", () => { n += 10; });
+  s.cancel("b");
+  let idle = false;
+  s.whenIdle().then(() => { idle = true; });
+  f.frame();
+  await Promise.resolve();
+  assert.equal(n, 1);
+  assert.ok(idle);
+});
