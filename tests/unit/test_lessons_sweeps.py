@@ -5,7 +5,8 @@ import pytest
 from tests.unit.lesson_sweeps import expand_sweep, final, run
 from webapp.sweeps.lessons import SWEEP_LESSONS
 
-pytestmark = pytest.mark.slow
+# slow: whole sweeps through the engine (seconds each on an idle core, minutes on a busy shared one)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 LESSONS = {lesson["slug"]: lesson for lesson in SWEEP_LESSONS}
 
 
@@ -64,3 +65,30 @@ def test_every_lesson_says_what_it_sweeps():
         assert lesson["kind"] == "sweep" and len(lesson["lesson"]) > 200
         assert lesson["unlocked"] == [a["path"] for a in lesson["sweep"]["axes"]]
         assert 2 <= len(expand_sweep(lesson)) <= 64  # DESCENT_MAX_SWEEP_RUNS
+
+
+def test_five_seeds_flip_the_single_seed_comparison():
+    lesson = LESSONS["repeats-matter"]
+    scores = {"sgd": [], "momentum": []}
+    for values, _r, doc in expand_sweep(lesson):
+        scores[values["/optimizer/name"]].append(final(run(doc), "val_acc"))
+    assert [len(v) for v in scores.values()] == [5, 5]
+    assert scores["sgd"][0] > scores["momentum"][0]  # the lesson's first seed alone: plain SGD wins
+    mean = {k: sum(v) / 5 for k, v in scores.items()}
+    assert mean["momentum"] > mean["sgd"]  # over five seeds: momentum does
+
+
+def test_double_descent_test_loss_peaks_at_the_interpolation_threshold():
+    lesson = LESSONS["double-descent-width"]
+    rows = []
+    for values, _r, doc in expand_sweep(lesson):
+        s = run(doc)["summary"]
+        rows.append((values["/model/layers/0/units"], s["train_acc"], s["test_loss"], 1 - s["test_acc"]))
+    widths = [w for w, *_ in rows]
+    threshold = next(i for i, (_w, train_acc, *_rest) in enumerate(rows) if train_acc >= 0.99)
+    peak = max(range(len(rows)), key=lambda i: rows[i][2])
+    assert 0 < threshold < len(rows) - 1, rows  # narrow nets cannot fit the noisy labels, wide ones can
+    assert abs(peak - threshold) <= 1, (widths[peak], widths[threshold], rows)
+    assert rows[0][2] < 0.5 * rows[peak][2]  # first descent ... the peak ...
+    assert rows[-1][2] < 0.7 * rows[peak][2]  # ... and the second descent
+    assert rows[peak][3] > rows[-1][3]  # test error too is worse at the threshold than far past it

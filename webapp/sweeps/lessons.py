@@ -73,4 +73,37 @@ SWEEP_LESSONS: list[dict] = [
         {"method": "grid", "metric": "val_acc", "goal": "max",
          "axes": [{"path": "/optimizer/weight_decay", "values": [0.0, 1.0, 3.0]}]},
     ),
+    _lesson(
+        "repeats-matter", "Repeats matter: one seed can point the wrong way",
+        "Plain SGD against SGD with momentum, same learning rate, on noisy moons with a validation set "
+        "of a hundred points. With the lesson's first seed alone, plain SGD comes out ahead. Repeat each "
+        "over five seeds and compare the means with their spread: momentum is better on average, and the "
+        "single-seed gap was smaller than the seed-to-seed noise. Before calling one setting better, "
+        "repeat it over seeds and look at mean ± std; with a small validation set one point more or less "
+        "is a whole percent.",
+        {"seed": 8, "data": {"dataset": "moons", "n_samples": 200, "noise": 0.35,
+                             "split": {"train": 0.5, "val": 0.5, "test": 0.0}},
+         "model": {"layers": [{"type": "dense", "units": 16, "activation": "relu"}]},
+         "optimizer": {"name": "sgd", "lr": 0.05}, "training": {"epochs": 20, "batch_size": 20},
+         "regularization": _NO_EARLY_STOP},
+        {"method": "grid", "repeats": 5, "metric": "val_acc", "goal": "max",
+         "axes": [{"path": "/optimizer/name", "values": ["sgd", "momentum"]}]},
+    ),
+    _lesson(
+        "double-descent-width", "Double descent in width",
+        "One hidden layer of growing width on MNIST-1D, 400 training samples with 15 % of their labels "
+        "flipped, each net trained until it fits its training set as well as it can. Narrow nets cannot fit "
+        "the noise. Around the width where the net first fits every training label, the interpolation "
+        "threshold (here about 16 units), it must bend to hit every wrong label too, and test loss and "
+        "test error peak. Wider still, many weight settings fit the data and training finds a smoother "
+        "one: test loss falls again (Nakkiran et al. 2019, Deep double descent). Bigger is not always "
+        "worse; just-big-enough can be.",
+        {"seed": 0, "data": {"dataset": "mnist1d", "n_samples": 1000, "label_noise": 0.15,
+                             "split": {"train": 0.4, "val": 0.0, "test": 0.6}},
+         "model": {"layers": [{"type": "dense", "units": 16, "activation": "relu"}]},
+         "optimizer": {"name": "adam", "lr": 0.003}, "training": {"epochs": 1500, "batch_size": 400},
+         "regularization": _NO_EARLY_STOP},
+        {"method": "grid", "metric": "test_loss", "goal": "min",
+         "axes": [{"path": "/model/layers/0/units", "values": [2, 4, 8, 16, 32, 64, 256]}]},
+    ),
 ]
