@@ -20,9 +20,11 @@ run: $(STAMP)
 # Browser tests need Debian's chromium; scripts/ensure-chromium installs it if missing.
 test: $(STAMP)
 	bash scripts/ensure-chromium
+	node --test tests/js
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
+	node --test tests/js
 	$(BIN)/python -m pytest -q -m "not e2e and not integration"
 
 lint: $(STAMP)
