@@ -32,7 +32,8 @@ class LiveApp:
         env.update({
             "DJANGO_SETTINGS_MODULE": "webapp.settings",
             "DESCENT_VAR_DIR": str(self.var),
-            "DATABASE_URL": f"sqlite:///{self.var / 'live.sqlite3'}",
+            # scripts/test-postgres points it at a throwaway PostgreSQL database
+            "DATABASE_URL": os.environ.get("DESCENT_LIVE_DATABASE_URL") or f"sqlite:///{self.var / 'live.sqlite3'}",
             "DESCENT_CHANNEL_LAYER": "redis",
             "PYTHONPATH": str(ROOT),
             "DESCENT_MAX_ACTIVE_RUNS": "50",
@@ -67,6 +68,86 @@ class LiveApp:
 
     def stop(self) -> None:
         stop_all(self.procs)
+        self.tmp.cleanup()
+
+    def kill_redis(self) -> None:
+        """The broker dies (SIGKILL, nothing saved): what it held is gone."""
+        redis = self.procs[0]
+        redis.kill()
+        redis.wait(10)
+
+    def restart_redis(self) -> None:
+        port = int(self.redis_url.rsplit(":", 1)[1].split("/")[0])
+        self.procs[0], _ = start_redis(self.var, port)
+
+
+def children_of(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+class Launcher:
+    """`python -m webapp.serve` itself (the supervisor), for the fault tests."""
+
+    def __init__(self, **env: str) -> None:
+        self.tmp = tempfile.TemporaryDirectory(prefix="descent-launch-")
+        self.var = Path(self.tmp.name)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = dict(os.environ)
+        for name in ("REDIS_URL", "DESCENT_CHANNEL_LAYER"):  # pytest's in-process settings are not for it
+            self.env.pop(name, None)
+        self.env.update({
+            "DJANGO_SETTINGS_MODULE": "webapp.settings",
+            "DESCENT_VAR_DIR": str(self.var), "DATABASE_URL": f"sqlite:///{self.var / 'live.sqlite3'}",
+            "PORT": str(self.port), "PYTHONPATH": str(ROOT), "DESCENT_MAX_ACTIVE_RUNS": "50",
+            **{f"DESCENT_RATE_{n}{ip}": "off" for n in ("RUNS", "UPLOADS", "JOINS", "LOGINS") for ip in ("", "_IP")},
+            **env,
+        })
+        self.proc: subprocess.Popen | None = None
+        self.log = open(self.var / "launcher.log", "w+")
+
+    def start(self, timeout: float = 90) -> "Launcher":
+        self.proc = subprocess.Popen([sys.executable, "-m", "webapp.serve"], cwd=ROOT, env=self.env,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        wait_port("127.0.0.1", self.port, timeout, self.proc)
+        self.wait_worker(timeout)
+        return self
+
+    def child(self, word: str) -> int | None:
+        return next((c for c in children_of(self.proc.pid) if word in cmdline(c)), None)
+
+    def wait_worker(self, timeout: float = 90) -> int:
+        """The worker's pid once it has announced itself (webapp.runs.models.Worker)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pid = self.child("celery")
+            if pid and Client(self.url).request("GET", "/healthz")[1].get("worker", {}).get("ok"):
+                return pid
+            time.sleep(0.5)
+        raise TimeoutError("no worker announced itself:\n" + self.output())
+
+    def output(self) -> str:
+        self.log.flush()
+        return (self.var / "launcher.log").read_text()[-4000:]
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()
         self.tmp.cleanup()
 
 

@@ -70,7 +70,14 @@ class EpochEvent(_Event):
     val_acc: Number = None
     lr: Number = None
     seconds: Number = None
-    penalty: Optional[dict[str, Number]] = None
+    train_r2: Number = Field(None, description="regression only (also val_r2, train_rmse, val_rmse)")
+    val_r2: Number = None
+    train_rmse: Number = None
+    val_rmse: Number = None
+    penalty: Optional[dict[str, Number]] = Field(None, description="{l1, l2} when those regularizers are on, "
+                                                                    "reported apart from the data loss")
+    swa_val_loss: Number = Field(None, description="SWA: the averaged weights on the validation split "
+                                 "(also swa_val_acc / swa_val_r2 ...), on epochs that add a snapshot")
 
 
 class LayerDiagnostics(BaseModel):
@@ -83,6 +90,12 @@ class LayerDiagnostics(BaseModel):
     act_std: Number = None
     dead_frac: Number = None
     saturated_frac: Number = None
+    grad_mean_abs: Number = None
+    grad_max_abs: Number = None
+    hist: Optional[list[int]] = Field(None, description="weight histogram: 41 counts over hist_range")
+    hist_range: Optional[list[Number]] = Field(None, description="[-r, r], fixed for the whole run")
+    hist_out: Optional[list[int]] = Field(None, description="[below, above] the range")
+    near_zero_frac: Number = Field(None, description="share of weights with |w| < 1e-3")
 
 
 class DiagnosticsEvent(_Event):
@@ -114,8 +127,15 @@ class LandscapeEvent(_Event):
     done: bool = True
     row_start: Optional[int] = None
     progress: Number = None
-    trajectory: Optional[dict[str, Any]] = None
+    trajectory: Optional[dict[str, Any]] = Field(None, description="{x, y, steps} of the checkpoints, projected")
     center_loss: Number = None
+    final: Optional[bool] = Field(None, description="computed at the end of training")
+    seed: Optional[int] = None
+    explained_variance: Optional[list[Number]] = Field(None, description="pca surface: share of each component")
+    log_scale_hint: Optional[bool] = None
+    eval_samples: Optional[int] = None
+    epoch: Optional[int] = None
+    step: Optional[int] = None
 
 
 class LrFinderEvent(_Event):
@@ -123,6 +143,9 @@ class LrFinderEvent(_Event):
     lrs: list[Number]
     losses: list[Number]
     suggestion: Number = None
+    smoothed: Optional[list[Number]] = None
+    suggestion_min10: Number = None
+    stopped_early: Optional[bool] = None
 
 
 class SummaryEvent(_Event):
@@ -132,6 +155,19 @@ class SummaryEvent(_Event):
     params: int = Field(ge=0)
     seconds: Number = None
     early_stopped: bool = False
+    steps: Optional[int] = None
+    train_loss: Number = Field(None, description="train_/val_/test_ + loss, acc (classification) or r2, rmse")
+    val_loss: Number = None
+    test_loss: Number = None
+    train_acc: Number = None
+    val_acc: Number = None
+    test_acc: Number = None
+    confusion_matrix: Optional[list[list[int]]] = Field(None, description="test split, rows = true class")
+    per_class_acc: Optional[list[Number]] = None
+    sharpness: Optional[dict[str, Any]] = Field(None, description="{top_eigenvalue, trace, ...} with a landscape")
+    lr_suggestion: Number = Field(None, description="LR-finder mode")
+    swa: Optional[dict[str, Any]] = Field(None, description="SWA: {snapshots, start_epoch, train_/val_/test_ metrics "
+                                          "of the averaged weights}, beside the raw ones")
 
 
 class ControlEvent(_Event):

@@ -170,3 +170,19 @@ async def test_origin_must_match_scheme_host_and_port(origin, allowed):
     connected, _ = await comm.connect()
     assert connected is allowed
     await comm.disconnect()
+
+
+async def test_a_live_message_after_a_gap_is_preceded_by_the_missed_events():
+    run, sink, pub = await make_run(3)  # seqs 1..4 persisted
+    comm = await connect(run)
+    await receive_until_live(comm)
+    # Redis lost two messages in flight: persisted, never delivered
+    for i in range(2):
+        await database_sync_to_async(sink.emit)({"type": "epoch", "epoch": 2 + i, "train_loss": 0.3})
+    pub.sent.clear()
+    await database_sync_to_async(sink.emit)({"type": "epoch", "epoch": 4, "train_loss": 0.2})
+    await pub.deliver()
+    got = [await comm.receive_json_from(timeout=5) for _ in range(3)]
+    assert [m["seq"] for m in got] == [5, 6, 7]
+    assert await comm.receive_nothing(timeout=0.2)
+    await comm.disconnect()
