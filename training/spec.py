@@ -57,8 +57,8 @@ class Limits(_Model):
     max_layers: int = 64
     max_batch_size: int = 4096
     max_landscape_resolution: int = 51
-    max_memory_mb: int = 2048  # estimated peak of training and landscape (training/check.py)
     max_upload_bytes: int = 8 * 1024 * 1024
+    max_memory_mb: int = 2048  # estimated peak of training and landscape (training/check.py)
     max_pause_seconds: float = 600.0  # one pause of a live run (training/control.py)
 
 
@@ -449,7 +449,6 @@ def _field_errors(exc: ValidationError, doc: Any) -> list[dict[str, str]]:
 def _repair(doc: dict, paths: list[str]) -> Optional[dict]:
     """``doc`` with the value at each path taken out, so that its default applies.
 
-
     A broken item of a layer list becomes an identity layer and a broken augmentation a
     no-op, so that the indices (and paths) of the items after it do not move. None when
     there is nothing left to repair with.
@@ -459,12 +458,13 @@ def _repair(doc: dict, paths: list[str]) -> Optional[dict]:
         if not parts:
             return None
         parent = msg._node(doc, parts[:-1])
+
         key = parts[-1]
         if isinstance(parent, dict):
             if key not in parent:
                 return None
             del parent[key]
-        elif isinstance(parent, list) and key.isdigit() and int(key) < len(parent):
+        elif isinstance(parent, list) and msg.is_index(key) and int(key) < len(parent):
             if len(parts) >= 2 and parts[-2] == "layers":
                 parent[int(key)] = {"type": "activation", "fn": "linear"}
             elif parts[:1] == ["augment"] and len(parts) == 2:

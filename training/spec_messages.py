@@ -128,6 +128,11 @@ _EXPECTS = {  # pydantic error type → what the field wanted
 }
 
 
+def is_index(token: str) -> bool:
+    """A list index in a pointer ('3'); not any unicode digit ('²'.isdigit() is true)."""
+    return token.isascii() and token.isdigit()
+
+
 def unescape(token: str) -> str:
     return token.replace("~1", "/").replace("~0", "~")
 
@@ -196,7 +201,7 @@ def _node(doc: Any, parts: list[str]) -> Any:
     for p in parts:
         if isinstance(node, dict):
             node = node.get(p)
-        elif isinstance(node, list) and p.isdigit() and int(p) < len(node):
+        elif isinstance(node, list) and is_index(p) and int(p) < len(node):
             node = node[int(p)]
         else:
             return None
@@ -219,31 +224,31 @@ def subject(path: str, doc: Any) -> tuple[str, str]:
     field carries the whole name ("learning rate").
     """
     parts = split_pointer(path)
-    if len(parts) >= 3 and parts[:2] == ["model", "layers"] and parts[2].isdigit():
+    if len(parts) >= 3 and parts[:2] == ["model", "layers"] and is_index(parts[2]):
         names, i = [], 2
         prefix = ["model", "layers"]
-        while i < len(parts) and parts[i].isdigit():
+        while i < len(parts) and is_index(parts[i]):
             kind = _type_of(_node(doc, prefix + [parts[i]]))
             word = "Layer" if not names else "layer"
             names.append(f"{word} {int(parts[i]) + 1}" + (f" ({kind})" if kind else ""))
             prefix = prefix + [parts[i]]
-            if i + 2 < len(parts) and parts[i + 1] == "layers" and parts[i + 2].isdigit():
+            if i + 2 < len(parts) and parts[i + 1] == "layers" and is_index(parts[i + 2]):
                 prefix = prefix + ["layers"]
                 i += 2
             else:
                 i += 1
         rest = parts[i:]
         return ", ".join(names), _field_words(rest, layer=True)
-    if len(parts) >= 2 and parts[0] == "augment" and parts[1].isdigit():
+    if len(parts) >= 2 and parts[0] == "augment" and is_index(parts[1]):
         kind = _type_of(_node(doc, parts[:2]))
         return f"Augmentation {int(parts[1]) + 1}" + (f" ({kind})" if kind else ""), _field_words(parts[2:], layer=True)
-    key = "/" + "/".join(p for p in parts if not p.isdigit())
-    items = [p for p in parts if p.isdigit()]
+    key = "/" + "/".join(p for p in parts if not is_index(p))
+    items = [p for p in parts if is_index(p)]
     label = LABELS.get(key)
     if label is None:
-        known = [p for p in parts if not p.isdigit()]
+        known = [p for p in parts if not is_index(p)]
         label = " ".join(_words(p) for p in known) if known else "the spec"
-    if items and parts[-1].isdigit():
+    if items and is_index(parts[-1]):
         label += f" (item {int(items[-1]) + 1})"
     return "", label
 
@@ -251,7 +256,7 @@ def subject(path: str, doc: Any) -> tuple[str, str]:
 def _field_words(rest: list[str], layer: bool) -> str:
     words = []
     for p in rest:
-        if p.isdigit():
+        if is_index(p):
             words.append(f"(item {int(p) + 1})")
         elif p == "init" and layer:
             words.append("initialization")

@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from webapp import openapi
 from webapp.data_preview import data_preview
 from webapp.runs.views import healthz  # database, Redis, last worker heartbeat
-
 
 # JSON under /api/, Django's pages elsewhere (webapp.errors)
 handler400 = "webapp.errors.handler400"
@@ -13,6 +13,7 @@ handler500 = "webapp.errors.handler500"
 
 urlpatterns = [
     path("healthz", healthz),
+    path("api/openapi.json", openapi.view),
     path("admin/", admin.site.urls),
     path("", include("webapp.accounts.urls")),
     path("api/data/preview", data_preview),
