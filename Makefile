@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench install chromium clean
+.PHONY: run test test-postgres test-fast lint bench install chromium clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -22,6 +22,12 @@ test: $(STAMP)
 	bash scripts/ensure-chromium
 	node --test tests/js
 	$(BIN)/python -m pytest -q
+	PY=$(BIN)/python bash scripts/test-postgres
+
+# The API, websocket, operations and integration layers again on a throwaway PostgreSQL
+# cluster (scripts/pg-throwaway: Debian's binaries, a temporary folder, a free port).
+test-postgres: $(STAMP)
+	PY=$(BIN)/python bash scripts/test-postgres
 
 test-fast: $(STAMP)
 	node --test tests/js

@@ -14,3 +14,21 @@ def live_app():
     app = LiveApp().start()
     yield app
     app.stop()
+
+
+def pytest_report_header(config):
+    """Which database this session's in-process tests use (scripts/test-postgres sets DATABASE_URL)."""
+    import os
+
+    url = os.environ.get("DATABASE_URL", "")
+    live = os.environ.get("DESCENT_LIVE_DATABASE_URL", "")
+    engine = "postgresql" if url.startswith("postgres") else "sqlite"
+    return f"database: {engine}" + (f"; live app: {live.split('@')[-1]}" if live else "")
+
+
+@pytest.fixture
+def db_vendor(db):
+    """'postgresql' or 'sqlite': for the few assertions that differ between the two."""
+    from django.db import connection
+
+    return connection.vendor
