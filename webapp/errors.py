@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.deprecation import MiddlewareMixin
 from django.views import defaults
 
 log = logging.getLogger("webapp.errors")
@@ -45,14 +46,14 @@ def _message(request: HttpRequest, response: HttpResponse) -> str:
     return "bad request"
 
 
-class ApiErrorMiddleware:
-    """Outermost middleware: under /api/, an exception or a non-JSON error becomes JSON."""
+class ApiErrorMiddleware(MiddlewareMixin):
+    """Outermost middleware: under /api/, an exception or a non-JSON error becomes JSON.
 
-    def __init__(self, get_response):
-        self.get_response = get_response
+    MiddlewareMixin keeps it sync- and async-capable, so async views (healthz) stay on
+    the event loop under ASGI.
+    """
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if not is_api(request) or response.status_code < 400:
             return response
         if response.get("Content-Type", "").startswith("application/json"):

@@ -131,7 +131,8 @@ def outcome(doc, run=validate):
         return "SpecError"
     spec = result[0] if isinstance(result, tuple) else result
     assert isinstance(spec, Spec)
-    json.dumps(dump(spec), allow_nan=False)  # what is stored is finite, valid JSON
+    stored = json.loads(json.dumps(dump(spec), allow_nan=False))  # what is stored is finite, valid JSON
+    assert validate(stored) == spec  # and the worker reads back the same spec
     return "Spec"
 
 
