@@ -45,9 +45,9 @@ def _with(spec: dict, label_name: str, **patch) -> dict:
 
 # -- the lessons ------------------------------------------------------------------------------
 
-_CIRCLE_FEW = {"dataset": "circle", "n_samples": 120, "noise": 0.3, "split": {"train": 0.5, "val": 0.25, "test": 0.25}}
-_WIDTH = {"data": _CIRCLE_FEW, "model": {"layers": _dense(1)}, "optimizer": {"name": "adam", "lr": 0.01},
-          "training": {"epochs": 120, "batch_size": 16}, "monitor": {"boundary_every": 4}}
+_SPIRAL_FEW = {"dataset": "spiral", "n_samples": 150, "noise": 0.5, "split": {"train": 0.5, "val": 0.25, "test": 0.25}}
+_WIDTH = {"data": _SPIRAL_FEW, "model": {"layers": _dense(1, "tanh")}, "optimizer": {"name": "adam", "lr": 0.01},
+          "training": {"epochs": 150, "batch_size": 16}, "monitor": {"boundary_every": 5}}
 
 _IMBALANCED = {"data": {"dataset": "gauss", "n_samples": 600, "noise": 1.5, "imbalance": 0.1},
                "model": {"layers": _dense(8)}, "optimizer": {"name": "adam", "lr": 0.01}, "training": {"epochs": 30}}
@@ -69,13 +69,13 @@ _WARMUP = {"data": {"dataset": "spiral", "n_samples": 300, "noise": 0.1}, "model
 LESSONS = [
     _lesson(
         "underfit-overfit-width", "Too narrow, too wide: bias and variance in width",
-        "Sixty noisy points on two rings. One hidden unit can only draw a straight cut, so training and "
-        "validation error stay high together (bias). Two layers of 256 units bend around every noisy point: "
-        "training loss goes to zero and validation loss climbs (variance). Run both and compare the gap.",
+        "Seventy-five noisy points on two interleaved spirals. One hidden unit can only draw a single smooth cut, "
+        "so training and validation error stay high together (bias). Two layers of 128 units bend around every "
+        "noisy point: training accuracy climbs past 90% while validation loss climbs too (variance). Run both "
+        "and compare the gap.",
         "Watch the gap between the train and val loss curves: none for the narrow net, wide for the big one.",
         "loss", _WIDTH,
-        variants=[("1 unit", {"model": {"layers": _dense(1)}}),
-                  ("2 × 256 units", {"model": {"layers": _dense(256, "relu", 2)}})],
+        variants=[("1 unit", {}), ("2 × 128 units", {"model": {"layers": _dense(128, "relu", 2)}})],
     ),
     _lesson(
         "imbalanced-classes", "Imbalanced classes: accuracy hides the minority",
