@@ -235,10 +235,19 @@ class Trainer:
         self.tracker = None
         ls = spec.monitor.landscape
         if ls is not None and ls.mode != "none":
-            from training.landscape import Tracker
+            from training.landscape import LandscapeHook, Tracker
 
-            self.tracker = Tracker(self.net, ls)
+            hook = LandscapeHook(net=self.net, loss_fn=self.eval_loss_fn, x=d.x_train, y=d.y_train, emit=self.emit,
+                                 should_stop=self.should_stop, device=self.device)
+            self.tracker = Tracker(hook, ls)
         self._setup_controls_and_neurons()
+        self.swa = None  # stochastic weight averaging (training/swa.py)
+        if spec.regularization.swa is not None and spec.mode == "train":
+            from training.swa import SWA
+
+            s = spec.regularization.swa
+            self.swa = SWA(self.net, s.start_epoch, s.lr, s.every)
+        self.lr_now = spec.optimizer.lr
 
     def _setup_controls_and_neurons(self) -> None:
         """Live controls (training/control.py) and the neuron view (training/neurons.py)."""
@@ -283,8 +292,14 @@ class Trainer:
 
     def _train_step(self, xb: torch.Tensor, yb: torch.Tensor, epoch: int, record_grads: bool) -> float:
         lr = self.sched.lr_at(self.step)
+        if self.swa is not None and getattr(self.sched, "inner", None) is None:  # an lr set by hand wins
+            lr = self.swa.lr_for(epoch, lr)
+        self.lr_now = lr
         for group in self.opt.param_groups:
             group["lr"] = lr
+        k = self.spec.training.repeated_augment
+        if k > 1:  # k copies of every sample, each augmented on its own draw below
+            xb, yb = xb.repeat((k,) + (1,) * (xb.dim() - 1)), yb.repeat((k,) + (1,) * (yb.dim() - 1))
         if self.augment is not None:
             xb, yb = self.augment(xb, yb, self.gen)
         self.opt.zero_grad(set_to_none=True)
@@ -313,7 +328,7 @@ class Trainer:
         for i, (xb, yb) in enumerate(self.batches()):
             self._train_step(xb, yb, epoch, record_grads=diag_due and i == last)
             if self.tracker is not None:
-                self.tracker.on_step(self.net, self.step)
+                self.tracker.on_step(self.step)
             if self.should_stop():
                 return self._stopped(f"at step {self.step}")
             outcome = self.control.between_batches()  # pause / step / set lr, between two batches
@@ -330,12 +345,15 @@ class Trainer:
             va, _ = evaluate(self.net, self.eval_loss_fn, self.data.x_val, self.data.y_val, self.data.task)
         _, parts = self.reg.penalty()
         row = {"epoch": epoch, "train_loss": tr["loss"], "val_loss": va.get("loss"),
-               "train_acc": tr.get("acc"), "val_acc": va.get("acc"), "lr": self.sched.lr_at(max(0, self.step - 1)),
+               "train_acc": tr.get("acc"), "val_acc": va.get("acc"), "lr": self.lr_now,
                "seconds": round(time.perf_counter() - t_epoch, 4)}
         if self.data.task == "regression":
             row.update(train_r2=tr["r2"], val_r2=va.get("r2"), train_rmse=tr["rmse"], val_rmse=va.get("rmse"))
         if parts:
             row["penalty"] = {k: float(v) for k, v in parts.items()}
+        if self.swa is not None and self.swa.due(epoch):
+            self.swa.update(self.net)
+            row.update(self._swa_metrics(("val",)))
         if not math.isfinite(tr["loss"]):
             raise Diverged(self.step, tr["loss"])
         self.emit("epoch", **row)
@@ -348,12 +366,23 @@ class Trainer:
         if self.neurons is not None and (epoch % self.neurons_every == 0 or epoch == spec.training.epochs):
             self.emit("neurons", **self.neurons.collect(epoch))
         if self.tracker is not None:
-            self.tracker.on_epoch(self, epoch)
+            self.tracker.on_epoch(epoch, self.step)
         self.sched.epoch_end(epoch, va.get("loss", tr["loss"]))
         metrics_now = {"val_loss": va.get("loss"), "val_acc": va.get("acc"), "train_loss": tr["loss"]}
         if self.stopper.update(epoch, metrics_now, self.net):
             return "succeeded", f"early stopping at epoch {epoch} (best epoch {self.stopper.best_epoch})"
         return None
+
+    def _swa_metrics(self, splits: tuple[str, ...]) -> dict[str, Any]:
+        """The averaged weights (BN statistics recomputed) evaluated on ``splits``: swa_<split>_<metric>."""
+        d = self.data
+        avg = self.swa.finalize(d.x_train, self.bs)
+        out: dict[str, Any] = {}
+        for split in splits:
+            x, y = getattr(d, f"x_{split}"), getattr(d, f"y_{split}")
+            m, _ = evaluate(avg, self.eval_loss_fn, x, y, d.task)
+            out.update({f"swa_{split}_{k}": finite_or_none(v) for k, v in m.items()})
+        return out
 
     def _eval_x(self) -> torch.Tensor:
         x = self.data.x_val if len(self.data.x_val) else self.data.x_train
@@ -380,8 +409,12 @@ class Trainer:
                 summary[f"{split}_{k}"] = finite_or_none(v)
             if split == "test" and logits is not None and d.task == "classification":
                 summary["confusion_matrix"], summary["per_class_acc"] = _confusion(logits, y, d.n_classes)
+        if self.swa is not None and self.swa.n:  # beside the raw weights, never instead of them
+            summary["swa"] = {"snapshots": self.swa.n, "start_epoch": self.swa.start_epoch,
+                              **{k[4:]: v for k, v in self._swa_metrics(("train", "val", "test")).items()}}
         if status == "succeeded" and self.tracker is not None:
-            extra = self.tracker.finish(self)
+            restored = self.stopper.best_epoch if self.stopper.stopped and self.stopper.best_state is not None else None
+            extra = self.tracker.finish(self.step, restored_epoch=restored)
             if extra:
                 summary.update(extra)
             if self.should_stop():  # stopped (or out of time) while the landscape was being drawn
@@ -399,7 +432,7 @@ class Trainer:
                 yield from self.batches()
 
         result = find_lr(self.net, self.loss_fn, self.opt, stream(), self.spec.lr_finder,
-                         should_stop=self.should_stop)
+                         should_stop=self.should_stop, steps_per_epoch=self.steps_per_epoch)
         self.emit("lr_finder", **result)
         self.summary = {"params": self.params, "epochs_run": 0, "best_epoch": None, "early_stopped": False,
                         "seconds": round(time.perf_counter() - self.t0, 3), "lr_suggestion": result.get("suggestion")}

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
+from training.droppath import drop_path
 from training.spec import InitSpec, Limits, Spec, SpecError
 
 ACTIVATIONS = {
@@ -82,17 +83,24 @@ class Unit(nn.Module):
 
 
 class ResidualBlock(nn.Module):
-    """``units(x) + skip(x)``; the skip is the identity, or a projection when shapes differ."""
+    """``units(x) + skip(x)``; the skip is the identity, or a projection when shapes differ.
 
-    def __init__(self, units: list[Unit], projection: nn.Module | None = None):
+    ``drop_path`` > 0: stochastic depth, the branch is skipped per sample in training
+    (training/droppath.py).
+    """
+
+    def __init__(self, units: list[Unit], projection: nn.Module | None = None, drop_path: float = 0.0):
         super().__init__()
         self.units = nn.ModuleList(units)
         self.projection = projection
+        self.drop_path = drop_path
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = x
         for unit in self.units:
             h = unit(h)
+        if self.drop_path > 0:
+            h = drop_path(h, self.drop_path, self.training)
         return h + (x if self.projection is None else self.projection(x))
 
 
@@ -346,7 +354,8 @@ class _Builder:
             self.weighted(projection if isinstance(projection, (nn.Linear, nn.Conv2d)) else projection[-1],
                           init, None, f"{p}/init")
         # no weight_module: the body's own units carry the weights (see Net.all_units)
-        return Unit(name, "residual", ResidualBlock(units, projection), None, None, p, out), out
+        block = ResidualBlock(units, projection, getattr(layer, "drop_path", 0.0))
+        return Unit(name, "residual", block, None, None, p, out), out
 
     def projection(self, shape: tuple, out: tuple, p: str) -> nn.Module | None:
         """A 1×1 convolution (image to image) or a linear map (to a vector) onto the body's shape."""

@@ -28,6 +28,8 @@ OPTIMIZERS = {
     "adamw": ("AdamW", {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.01}),
     "nadam": ("NAdam", {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0}),
     "radam": ("RAdam", {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0}),
+    # layer-wise trust ratio on Adam's step (You et al. 2019); decay decoupled, in the direction
+    "lamb": ("Lamb", {"betas": (0.9, 0.999), "eps": 1e-6, "weight_decay": 0.0}),
 }
 DEFAULTS = {name: cfg for name, (_, cfg) in OPTIMIZERS.items()}
 HYPERPARAMETERS = ("momentum", "nesterov", "betas", "eps", "rho", "alpha", "weight_decay")
@@ -68,6 +70,10 @@ def build_optimizer(model: nn.Module, o) -> torch.optim.Optimizer:
     device_type = params[0].device.type if params else "cpu"
     if fused_ok(cls, device_type):
         cfg["fused"] = True
+    if cls == "Lamb":  # not in torch.optim: our own (training/lamb.py)
+        from training.lamb import Lamb
+
+        return Lamb(params, **cfg)
     return getattr(torch.optim, cls)(params, **cfg)
 
 

@@ -30,7 +30,7 @@ INITS = (
 )
 OPTIMIZERS = (
     "sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam", "adamw",
-    "nadam", "radam",
+    "nadam", "radam", "lamb",
 )
 SCHEDULES = ("constant", "step", "multistep", "exponential", "cosine", "cyclic", "onecycle", "plateau")
 LOSSES = ("cross_entropy", "bce", "mse", "mae", "huber")
@@ -112,9 +112,9 @@ class DataSpec(_Model):
     modulus: int = Field(97, ge=2, le=127, description="modular: the prime (or any modulus) p of a ∘ b mod p")
     operation: Literal[MODULAR_OPERATIONS] = Field(  # type: ignore[valid-type]
         "add", description="modular: add (a + b mod p) or sub (a - b mod p)")
-    classes: Optional[list[int]] = Field(
+    classes: Optional[list[Annotated[int, Field(ge=0, le=9999)]]] = Field(
         None, min_length=2, description="keep only these classes, relabelled 0..k-1 in this order (classification)")
-    per_class: Optional[int] = Field(None, ge=1, description="keep this many training samples of each class")
+    per_class: Optional[int] = Field(None, ge=1, le=10_000_000, description="keep this many training samples of each class")
 
     @model_validator(mode="after")
     def _resolve_defaults(self) -> "DataSpec":
@@ -279,6 +279,8 @@ class ActivationLayer(_Layer):
 class Residual(_Layer):
     type: Literal["residual"]
     layers: list["Layer"] = Field(default_factory=list)
+    drop_path: float = Field(0.0, ge=0, lt=1, description="stochastic depth: in training each sample skips the "
+                             "block's branch with this probability (Huang et al. 2016); never in evaluation")
 
 
 Layer = Annotated[
@@ -348,6 +350,14 @@ class EarlyStopping(_Model):
     restore_best: bool = True
 
 
+class SWASpec(_Model):
+    """Stochastic weight averaging (Izmailov et al. 2018): average the weights of the last epochs."""
+
+    start_epoch: int = Field(1, ge=1, le=1_000_000, description="first epoch whose weights join the average")
+    lr: Optional[float] = Field(None, gt=0, le=100, description="constant lr from start_epoch on (unset: keep the schedule)")
+    every: int = Field(1, ge=1, le=1_000_000, description="epochs between two snapshots")
+
+
 class RegularizationSpec(_Model):
     l1: float = Field(0.0, ge=0, le=10)
     l2: float = Field(0.0, ge=0, le=10)
@@ -357,12 +367,15 @@ class RegularizationSpec(_Model):
     grad_clip_value: Optional[float] = Field(None, gt=0)
     label_smoothing: float = Field(0.0, ge=0, lt=1)
     early_stopping: Optional[EarlyStopping] = None
+    swa: Optional[SWASpec] = None
 
 
 class TrainingSpec(_Model):
     epochs: int = Field(60, ge=1, le=1_000_000)  # the server's limit (Limits) is lower
     batch_size: int = Field(32, ge=1, le=1_000_000)
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    repeated_augment: int = Field(1, ge=1, le=16, description="k augmented copies of each sample in a batch "
+                                  "(repeated augmentation, Hoffer et al. 2019): batches hold k × batch_size inputs")
     max_seconds: Optional[float] = Field(None, gt=0)
 
 
@@ -394,7 +407,7 @@ class MonitorSpec(_Model):
 class LRFinderSpec(_Model):
     start_lr: float = Field(1e-7, gt=0)
     end_lr: float = Field(10.0, gt=0)
-    steps: int = Field(100, ge=5, le=2000)
+    steps: Optional[int] = Field(None, ge=5, le=2000, description="default: two epochs of batches, 100 to 300")
     beta: float = Field(0.98, ge=0, lt=1)
     diverge_factor: float = Field(4.0, gt=1)
 
@@ -446,6 +459,7 @@ def _field_errors(exc: ValidationError, doc: Any) -> list[dict[str, str]]:
                     "_ctx": err.get("ctx") or {}, "_input": err.get("input"), "_subject": msg.subject(path, doc)})
     return [{"path": e["path"], "message": e["message"]} for e in msg.merge_union(raw)]
 
+
 def _repair(doc: dict, paths: list[str]) -> Optional[dict]:
     """``doc`` with the value at each path taken out, so that its default applies.
 
@@ -458,7 +472,6 @@ def _repair(doc: dict, paths: list[str]) -> Optional[dict]:
         if not parts:
             return None
         parent = msg._node(doc, parts[:-1])
-
         key = parts[-1]
         if isinstance(parent, dict):
             if key not in parent:
@@ -538,6 +551,13 @@ def _check_combinations(spec: Spec) -> list[dict[str, str]]:
     # plane/multigauss are 2-D too; an upload is checked against its data (training.data.check)
     if d.dataset not in DATASETS_2D + ("plane", "multigauss", "upload") and d.features != ["x1", "x2"]:
         errors.append({"path": "/data/features", "message": "feature crosses apply to the 2-D datasets only"})
+    if spec.training.repeated_augment > 1 and not spec.augment:
+        errors.append({"path": "/training/repeated_augment",
+                       "message": "repeated augmentation needs at least one augmentation: without one the copies are identical"})
+    swa = spec.regularization.swa
+    if swa is not None and swa.start_epoch > spec.training.epochs:
+        errors.append({"path": "/regularization/swa/start_epoch",
+                       "message": f"SWA starts after the last epoch ({spec.training.epochs}); start it earlier"})
     image = d.dataset in DATASETS_IMAGE
     for i, aug in enumerate(spec.augment):
         if aug.type in IMAGE_AUGMENTS and not image and d.dataset != "upload":
