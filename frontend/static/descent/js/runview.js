@@ -7,6 +7,7 @@ import { LineChart, PALETTE, destroyWithin } from "./charts.js";
 import { vocab } from "./vocab.js";
 import { BoundaryPanel } from "./panels/boundary.js";
 import { DiagnosticsPanels } from "./panels/diagnostics.js";
+import { WeightsPanel } from "./panels/weights.js";
 import { LandscapePanel } from "./panels/landscape.js";
 import { LrFinderPanel } from "./panels/lrfinder.js";
 import { SummaryPanel } from "./panels/summary.js";
@@ -73,6 +74,7 @@ export class RunView {
     this.panels = {};
     this.boundary = new BoundaryPanel(this.grid);
     this.diagnostics = new DiagnosticsPanels(this.grid);
+    this.weights = new WeightsPanel(this.grid);
     this.landscape = new LandscapePanel(this.grid);
     this.lrfinder = new LrFinderPanel(this.grid, this.opts.onApplyLr);
     this.summary = new SummaryPanel(this.grid);
@@ -212,6 +214,12 @@ export class RunView {
         mode: "lines+markers", markerSize: 6 });
       this.loss.append(i, x, penalty.reduce((a, [, v]) => a + v, 0));
     }
+    // SWA: the averaged weights' validation loss beside the raw weights' (epochs with a snapshot)
+    if (typeof ev.swa_val_loss === "number") {
+      const i = this.loss.traceIndex("val (SWA average)", { name: "val (SWA average)", color: PALETTE[2], dash: "dot",
+        mode: "lines+markers", markerSize: 6 });
+      this.loss.append(i, x, ev.swa_val_loss);
+    }
     this.accChart(regression).append(0, ev.epoch, regression ? ev.train_r2 : ev.train_acc);
     this.acc.append(1, ev.epoch, regression ? ev.val_r2 : ev.val_acc);
     this.epochs = Math.max(this.epochs, (ev.epoch ?? 0) + (this.zeroBased(ev) ? 1 : 0));
@@ -231,7 +239,7 @@ export class RunView {
     return this.firstEpoch === 0;
   }
 
-  on_diagnostics(ev) { this.diagnostics.add(ev); }
+  on_diagnostics(ev) { this.diagnostics.add(ev); this.weights.add(ev); }
   on_boundary(ev) { this.boundary.add(ev); }
   on_landscape(ev) { this.landscape.add(ev); }
   on_lr_finder(ev) { this.lrfinder.add(ev); }

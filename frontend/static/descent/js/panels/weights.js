@@ -42,7 +42,7 @@ export class WeightsPanel {
     const row = h("div", { class: "weights-charts" });
     p.body.append(row);
     this.charts = {
-      heat: new PlotChart(chartDiv(row), () => ({ xaxis: axis("epoch"), yaxis: axis("weight value") })),
+      heat: new PlotChart(chartDiv(row), () => ({ xaxis: axis("epoch"), yaxis: axis("weight value") }), { minInterval: 250 }),
       zero: new PlotChart(chartDiv(row), () => ({ xaxis: axis("epoch"),
         yaxis: axis("share of |w| < 10⁻³", { range: [-0.02, 1.02] }) })),
     };
