@@ -171,6 +171,33 @@ def test_max_seconds_during_a_landscape_ends_timed_out_with_the_data_kept(stack)
     assert state["summary"]["epochs_run"] == 2
 
 
+def test_broker_down_at_creation_is_a_503_and_queued_runs_lost_with_redis_are_sent_again(stack):
+    owner, waiting, late = Client(stack.url), Client(stack.url), Client(stack.url)
+    busy = start_long_run(owner)  # the only worker is busy: the next run waits in the broker
+    status, queued = waiting.request("POST", "/api/runs", {"spec": LONG})
+    assert status == 201
+    # Redis dies and stays down (the launcher is paused, so it cannot restart it yet)
+    os.kill(stack.proc.pid, signal.SIGSTOP)
+    try:
+        os.kill(stack.child("redis-server"), signal.SIGKILL)
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        status, body = late.request("POST", "/api/runs", {"spec": LONG})
+        record("broker_down_post_answer", time.monotonic() - t0)
+        assert status == 503 and "queue is unavailable" in body["errors"][0]["message"], body
+        assert late.request("GET", "/api/runs")[1]["runs"] == []  # nothing left queued
+        status, health = late.request("GET", "/healthz")
+        assert status == 503 and health["redis"]["ok"] is False and health["database"]["ok"] is True
+    finally:
+        os.kill(stack.proc.pid, signal.SIGCONT)  # the launcher restarts Redis: empty, the queued message is gone
+    owner.request("POST", f"/api/runs/{busy}/cancel", {})
+    t1 = time.monotonic()
+    wait_for(lambda: run_state(waiting, queued["id"])["last_seq"] > 5, 90, "the lost queued run to be sent again")
+    record("lost_queued_run_resent_and_running", time.monotonic() - t1)
+    waiting.request("POST", f"/api/runs/{queued['id']}/cancel", {})
+    wait_for(lambda: run_state(waiting, queued["id"])["status"] == "cancelled", 30, "cancel")
+
+
 def test_ctrl_c_on_the_launcher_ends_an_active_run_cancelled(stack):
     client = Client(stack.url)
     run_id = start_long_run(client)

@@ -132,6 +132,7 @@ class RunGuard(threading.Thread):
     def _expire(self) -> None:
         message = f"time limit reached ({self.max_seconds:.0f} s); the worker was restarted to stop it"
         log.error("run %s: %s", self.the_run.public_id, message)
+        self.done.set()
         try:
             services.end_run(self.the_run, "timed_out", message, only_from=("running",))
         finally:
