@@ -1,13 +1,21 @@
 """A spec as a standalone PyTorch script (``GET /api/runs/<id>/export/script``).
 
-The script imports torch and the standard library only. It embeds the prepared splits
-(split, label-noised and normalized exactly as the engine prepared them, as base64 of
-zlib-compressed raw tensors) because the generators need numpy, then rebuilds the model
-as readable code, the optimizer, the schedule, the regularizers and the loop. Run on the
-CPU with the same seed it reproduces the engine's per-epoch losses: it draws from the
-RNGs in the engine's order (``torch.manual_seed``; module construction, then every
-initializer; then a ``torch.Generator`` seeded alike for the batch order, one
+The script imports torch and the standard library only. It embeds
+
+1. the prepared splits (split, label-noised and normalized exactly as the engine
+   prepared them, as base64 of zlib-compressed raw tensors: the generators need numpy);
+2. the network as readable code, written module by module from the modules the engine
+   builds for the spec (``_ModelWriter``), with every initializer call;
+3. the engine's own code, copied with ``inspect.getsource`` (:data:`CORE`): batch edges,
+   evaluation, losses and metrics, the LR schedule, the regularizers, the early stopper,
+   Gaussian dropout and the residual block, and the loop of :mod:`training.standalone`.
+
+Nothing of the training itself is transcribed, so the script and the engine cannot drift.
+Run on the CPU with the same seed it reproduces the engine's per-epoch losses: it draws
+from the RNGs in the engine's order (``torch.manual_seed``; module construction, then
+every initializer; then a ``torch.Generator`` seeded alike for the batch order, one
 ``randperm`` per epoch; dropout noise from the global RNG during the forward passes).
+``--weights run.safetensors`` starts from a run's saved weights (training.weights).
 
 Augmentations are not exported: they draw from the batch-order generator, so a spec
 with augmentations trains on the same data but in a different order.
@@ -16,58 +24,51 @@ with augmentations trains on the same data but in a different order.
 from __future__ import annotations
 
 import base64
+import inspect
 import json
+import textwrap
 import zlib
 
 import torch
 from torch import nn
 
-from training.model import ACTIVATIONS, LEAKY_SLOPE, GaussianDropout, Net, ResidualBlock, Unit, _build
-from training.optim import GAMMA, ONECYCLE_PCT, fused_ok, optimizer_config
+from training import loop, losses, model, optim, standalone
+from training.model import ACTIVATIONS, LEAKY_SLOPE, GaussianDropout, Net, ResidualBlock, Unit, _build, frozen_paths
+from training.optim import fused_ok, optimizer_config
 from training.spec import Spec, validate
+from training.weights import readable_state
 
 _ACT_CODE = {"sigmoid": "nn.Sigmoid()", "tanh": "nn.Tanh()", "relu": "nn.ReLU()",
              "leaky_relu": f"nn.LeakyReLU({LEAKY_SLOPE})", "prelu": "nn.PReLU()", "elu": "nn.ELU()",
              "selu": "nn.SELU()", "gelu": "nn.GELU()"}
 assert set(_ACT_CODE) | {"linear"} == set(ACTIVATIONS)
 
-_GAUSSIAN_DROPOUT = '''
-class GaussianDropout(nn.Module):
-    """Multiplicative N(1, p/(1-p)) noise in training, identity in eval (Srivastava et al. 2014)."""
-
-    def __init__(self, p):
-        super().__init__()
-        self.p, self.std = p, math.sqrt(p / (1 - p))
-
-    def forward(self, x):
-        if not self.training or self.p == 0:
-            return x
-        return x * (1 + self.std * torch.randn_like(x))
-'''
-
-_RESIDUAL = '''
-class Residual(nn.Module):
-    """body(x) + x, or body(x) + projection(x) when the body changes the shape."""
-
-    def __init__(self, body, projection=None):
-        super().__init__()
-        self.body, self.projection = body, projection
-
-    def forward(self, x):
-        return self.body(x) + (x if self.projection is None else self.projection(x))
-'''
-
+# The engine code every script carries, in dependency order: (module, name). Constants are
+# written as their values; functions and classes as their source.
+CORE = [
+    (loop, "EVAL_CHUNK"), (loop, "batch_edges"), (losses, "metrics"), (loop, "evaluate"),
+    (losses, "REGRESSION"), (losses, "soft_targets"), (losses, "build_loss"),
+    (optim, "GAMMA"), (optim, "ONECYCLE_PCT"), (optim, "_cos_anneal"), (optim, "LRSchedule"),
+    (optim, "decayed_weights"), (optim, "Regularizer"), (optim, "EarlyStopper"),
+    (model, "GaussianDropout"), (model, "ResidualBlock"),
+    (standalone, "read_safetensors"), (standalone, "load_weights"), (standalone, "freeze"),
+    (standalone, "train_script"), (standalone, "main"),
+]
 
 _ABOUT = """Rebuilds the prepared data (embedded), the network, optimizer, learning-rate schedule,
-regularizers and training loop. Run on the CPU it reproduces the engine's per-epoch
-losses (same seed, same order of random draws).
+regularizers and training loop (the engine's own code). Run on the CPU it reproduces the
+engine's per-epoch losses (same seed, same order of random draws).
 """
 
-_IMPORTS = """import argparse
+_IMPORTS = """from __future__ import annotations
+
+import argparse
 import base64
+import json
 import math
 import zlib
 from collections import OrderedDict
+from types import SimpleNamespace
 
 import torch
 import torch.nn.functional as F
@@ -84,6 +85,38 @@ _TENSOR = '''def tensor(lines, dtype, shape):
 
 
 '''
+
+
+def _constant(value) -> str:
+    if isinstance(value, dict):  # e.g. losses.REGRESSION: names to torch functions
+        items = ", ".join(f"{k!r}: {_constant(v)}" for k, v in value.items())
+        return "{" + items + "}"
+    if callable(value):
+        mod = {"torch.nn.functional": "F"}.get(value.__module__, value.__module__)
+        return f"{mod}.{value.__name__}"
+    return repr(value)
+
+
+def _optimizer_source(cls: str) -> str:
+    """An optimizer of the engine's own (not in torch.optim, e.g. training/lamb.py's Lamb)."""
+    if hasattr(torch.optim, cls):
+        return ""
+    import importlib
+
+    obj = getattr(importlib.import_module(f"training.{cls.lower()}"), cls)
+    return f"# training.{cls.lower()}.{cls}\n" + textwrap.dedent(inspect.getsource(obj)) + "\n\n"
+
+
+def core_code(optimizer: str = "SGD") -> str:
+    """The engine's code for the script: each entry of :data:`CORE` as its source."""
+    parts = [_optimizer_source(optimizer)] if _optimizer_source(optimizer) else []
+    for module, name in CORE:
+        obj = getattr(module, name)
+        if inspect.isfunction(obj) or inspect.isclass(obj):
+            parts.append(f"# {module.__name__}.{name}\n" + textwrap.dedent(inspect.getsource(obj)))
+        else:
+            parts.append(f"{name} = {_constant(obj)}  # {module.__name__}.{name}\n")
+    return "\n\n".join(parts)
 
 
 # ---------------------------------------------------------------- data
@@ -129,25 +162,36 @@ def _leaf(m: nn.Module) -> str:
 
 
 class _ModelWriter:
-    """Writes units as ``nn.Sequential(OrderedDict(...))`` entries and remembers where each
-    weighted module lives (``model.dense1``) for the initializers."""
+    """Writes units as ``nn.Sequential(OrderedDict(...))`` entries (a residual body as the
+    engine's ``ResidualBlock`` over a list) and remembers where each weighted module lives
+    (``model.dense1``, ``model.residual1.units[0]``) for the initializers."""
 
     def __init__(self):
         self.where: dict[int, str] = {}
-        self.uses: set[str] = set()
 
-    def entries(self, units, owner: str, indent: str) -> list[str]:
+    def entries(self, units, owner: str) -> list[tuple[str, str, str, object]]:
+        """``(key, code, comment, module)`` per module, in the engine's order."""
         out = []
         for unit in units:
-            out += self.unit(unit, owner, indent)
+            out += self.unit(unit, owner)
         return out
 
-    def unit(self, unit: Unit, owner: str, indent: str) -> list[str]:
+    def unit(self, unit: Unit, owner: str) -> list[tuple[str, str, str, object]]:
         name, body, out = unit.name, unit.body, []
         comment = f"  # {unit.path}" if unit.path else "  # added for the task"
         if isinstance(body, ResidualBlock):
-            self.uses.add("residual")
-            inner = self.entries(body.units, f"{owner}.{name}.body", indent + "    ")
+            here = f"{owner}.{name}.units"
+            inner = self.entries(body.units, here)  # a nested residual's modules: fixed below
+            lines = []
+            for i, (key, code, note, mod) in enumerate(inner):
+                if mod is not None:
+                    self.where[id(mod)] = f"{here}[{i}]"
+                if mod is None and code.startswith("ResidualBlock("):
+                    nested = f"{here}.{key}"
+                    for k, v in self.where.items():
+                        if v.startswith(nested + "."):
+                            self.where[k] = f"{here}[{i}]" + v[len(nested):]
+                lines.append(f"{code},{note}")
             proj = "None"
             if body.projection is not None:
                 p = body.projection
@@ -157,33 +201,33 @@ class _ModelWriter:
                 else:
                     proj = _leaf(p)
                     self.where[id(p)] = f"{owner}.{name}.projection"
-            out.append(f'{indent}("{name}", Residual(nn.Sequential(OrderedDict([{comment}\n'
-                       + "".join(line + "\n" for line in inner)
-                       + f"{indent}])), projection={proj})),")
+            code = ("ResidualBlock([\n" + "".join(f"    {line}\n" for line in lines) + f"], projection={proj})")
+            out.append((name, code, comment, None))
         else:
             mods = list(body) if isinstance(body, nn.Sequential) else [body]
             for m in mods:
                 if isinstance(m, nn.Identity):
                     continue
-                if isinstance(m, GaussianDropout):
-                    self.uses.add("gaussian_dropout")
                 is_main = m is unit.weight_module or len(mods) == 1
                 key = name if is_main else f"{name}_{type(m).__name__.lower()}"
-                if m is unit.weight_module:
-                    self.where[id(m)] = f"{owner}.{key}"
-                out.append(f'{indent}("{key}", {_leaf(m)}),' + (comment if is_main else ""))
+                out.append((key, _leaf(m), comment if is_main else "", m if m is unit.weight_module else None))
         if unit.activation and unit.activation != "linear":
             key = f"{name}_{unit.activation}" if unit.kind != "activation" else name
-            out.append(f'{indent}("{key}", {_ACT_CODE[unit.activation]}),')
+            out.append((key, _ACT_CODE[unit.activation], "", None))
         return out
 
 
-def _model_code(net: Net, inits: list) -> tuple[str, set]:
+def _model_code(net: Net, inits: list) -> str:
     w = _ModelWriter()
-    entries = w.entries(net.units, "model", "        ")
+    entries = w.entries(net.units, "model")
+    for key, _code, _note, mod in entries:
+        if mod is not None:
+            w.where[id(mod)] = f"model.{key}"
     lines = ["def build_model():", '    """The network, then its initializers, in the engine\'s order (same RNG draws)."""',
              "    model = nn.Sequential(OrderedDict(["]
-    lines += entries
+    for key, code, note, _mod in entries:
+        code = code.replace("\n", "\n        ")
+        lines.append(f'        ("{key}", {code}),{note}')
     lines += ["    ]))", "    with torch.no_grad():"]
     n_init = 0
     for module, plans in inits:
@@ -194,200 +238,39 @@ def _model_code(net: Net, inits: list) -> tuple[str, set]:
     if not n_init:
         lines.append("        pass  # PyTorch's default initialization everywhere")
     lines.append("    return model")
-    return "\n".join(lines) + "\n", w.uses
-
-
-# ---------------------------------------------------------------- loss, schedule, loop
-
-
-def _loss_code(spec: Spec, task: str) -> str:
-    name = spec.loss or ("cross_entropy" if task == "classification" else "mse")
-    fn = {"mse": "F.mse_loss", "mae": "F.l1_loss", "huber": "F.huber_loss"}.get(name)
-    head = ["def loss_fn(logits, y, smoothing=0.0):", f'    """{name} (label smoothing in training only)."""']
-    if task == "regression":
-        return "\n".join(head + [f"    return {fn}(logits, y)"]) + "\n"
-    soft = ["    target = F.one_hot(y, N_CLASSES).float()"]
-    if name == "cross_entropy":
-        body = ["    return F.cross_entropy(logits, y, label_smoothing=smoothing)"]
-    elif name == "bce":  # one sigmoid per class; smoothing towards 1/2
-        body = soft + ["    return F.binary_cross_entropy_with_logits(logits, target * (1 - smoothing) + smoothing / 2)"]
-    else:  # softmax probabilities against one-hot targets
-        body = soft + ["    if smoothing:", "        target = target * (1 - smoothing) + smoothing / N_CLASSES",
-                       f"    return {fn}(F.softmax(logits, 1), target)"]
-    return "\n".join(head + body) + "\n"
-
-
-_SCHEDULE_BODY = {
-    "constant": ["return BASE_LR"],
-    "step": ["return max(MIN_LR, BASE_LR * GAMMA ** (step // (STEP_SIZE * self.spe)))"],
-    "multistep": ["passed = sum(step >= m * self.spe for m in MILESTONES)",
-                  "return max(MIN_LR, BASE_LR * GAMMA ** passed)"],
-    "exponential": ["return max(MIN_LR, BASE_LR * GAMMA ** (step / self.spe))  # continuous per step"],
-    "cosine": ["t, span = step - self.warmup, max(1, self.total - self.warmup)",
-               "return MIN_LR + (BASE_LR - MIN_LR) * 0.5 * (1 + math.cos(math.pi * min(t, span) / span))"],
-    "cyclic": ["x = (step - self.warmup) / (STEP_SIZE * self.spe)  # triangular, half-cycle STEP_SIZE epochs",
-               "return BASE_LR + (MAX_LR - BASE_LR) * max(0.0, 1 - abs(x % 2 - 1))"],
-    "onecycle": ["t, span = step - self.warmup, max(1, self.total - self.warmup)",
-                 "up = ONECYCLE_PCT * span - 1  # cosine up to MAX_LR, then down to MIN_LR (torch's OneCycleLR)",
-                 "if t <= up:",
-                 "    return cos_anneal(BASE_LR, MAX_LR, t / up if up > 0 else 1.0)",
-                 "return cos_anneal(MAX_LR, MIN_LR, min(1.0, (t - up) / max(span - 1 - up, 1e-12)))"],
-    "plateau": ["return max(MIN_LR, BASE_LR * self.scale)"],
-}
-
-
-def _schedule_code(spec: Spec) -> str:
-    s = spec.schedule
-    consts = {"BASE_LR": spec.optimizer.lr, "WARMUP_EPOCHS": s.warmup_epochs, "MIN_LR": s.min_lr}
-    if s.name in GAMMA:
-        consts["GAMMA"] = s.gamma if s.gamma is not None else GAMMA[s.name]
-    if s.name in ("step", "cyclic"):
-        consts["STEP_SIZE"] = s.step_size
-    if s.name == "multistep":
-        consts["MILESTONES"] = list(s.milestones)
-    if s.name in ("cyclic", "onecycle"):
-        consts["MAX_LR"] = s.max_lr if s.max_lr is not None else 10 * spec.optimizer.lr
-    if s.name == "onecycle":
-        consts["ONECYCLE_PCT"] = ONECYCLE_PCT
-    if s.name == "plateau":
-        consts["PATIENCE"] = s.patience
-    lines = [f"{k} = {v!r}" for k, v in consts.items()] + ["", ""]
-    if s.name == "onecycle":
-        lines += ["def cos_anneal(start, end, pct):", "    return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)",
-                  "", ""]
-    lines += [
-        "class Schedule:",
-        f'    """{s.name} learning rate as a function of the global step, after a linear warm-up."""',
-        "",
-        "    def __init__(self, steps_per_epoch):",
-        "        self.spe = steps_per_epoch",
-        "        self.total = steps_per_epoch * EPOCHS",
-        "        self.warmup = min(round(WARMUP_EPOCHS * self.spe), max(0, self.total - 1))",
-        "        self.scale, self.best, self.bad_epochs = 1.0, None, 0",
-        "",
-        "    def lr_at(self, step):",
-        "        if step < self.warmup:  # rises linearly to the lr the schedule has at its end",
-        "            return self.after_warmup(self.warmup) * (step + 1) / self.warmup",
-        "        return self.after_warmup(step)",
-        "",
-        "    def after_warmup(self, step):",
-    ]
-    lines += [f"        {line}" for line in _SCHEDULE_BODY[s.name]]
-    lines += ["", "    def epoch_end(self, val_loss):"]
-    if s.name == "plateau":
-        lines += ["        # multiply by GAMMA once more than PATIENCE epochs pass without a new best",
-                  "        if self.best is None or val_loss < self.best:",
-                  "            self.best, self.bad_epochs = val_loss, 0",
-                  "            return",
-                  "        self.bad_epochs += 1",
-                  "        if self.bad_epochs > PATIENCE:",
-                  "            self.scale *= GAMMA",
-                  "            self.bad_epochs = 0"]
-    else:
-        lines.append("        pass")
     return "\n".join(lines) + "\n"
 
 
-def _loop_code(spec: Spec, task: str, has_val: bool) -> str:
-    r = spec.regularization
-    cls, cfg = optimizer_config(spec.optimizer)
+def _config(spec: Spec, net: Net, data) -> str:
+    """Every setting the loop reads, as one namespace (the schedule, regularization and
+    early-stopping fields are the spec's own, read by the engine's classes)."""
+    cls, opt_args = optimizer_config(spec.optimizer)
     if fused_ok(cls, "cpu"):
-        cfg["fused"] = True  # as the engine does: the same kernel gives the same numbers
-    opt_args = ", ".join(f"{k}={v!r}" for k, v in cfg.items())
-    es = r.early_stopping
-    L = ["def evaluate(model, x, y):",
-         '    """Loss (no smoothing) and metric over a whole split, in eval mode."""',
-         "    model.eval()",
-         "    with torch.no_grad():",
-         "        logits = torch.cat([model(x[i:i + 8192]) for i in range(0, len(x), 8192)])",
-         "    model.train()",
-         "    loss = loss_fn(logits, y).item()"]
-    if task == "classification":
-        L += ["    return loss, (logits.argmax(1) == y).float().mean().item()"]
-    else:
-        L += ["    return loss, 1 - ((logits - y) ** 2).mean().item() / max(y.var(unbiased=False).item(), 1e-30)"]
-    metric = "acc" if task == "classification" else "r2"
-    L += ["", "", "def main():",
-          "    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])",
-          '    parser.add_argument("--epochs", type=int, default=EPOCHS, help="stop early (the schedule keeps EPOCHS)")',
-          "    args = parser.parse_args()",
-          "    # 1. the engine's RNG order: global seed, model and initializers, then the batch-order generator",
-          "    torch.manual_seed(SEED)",
-          "    model = build_model()",
-          "    gen = torch.Generator().manual_seed(SEED)",
-          f"    optimizer = torch.optim.{cls}(model.parameters(), {opt_args})",
-          "    n = len(X_TRAIN)",
-          "    bs = min(BATCH_SIZE, n)",
-          "    schedule = Schedule(math.ceil(n / bs) - (1 if bs > 1 and n % bs == 1 and n > bs else 0))",
-          "    weights = [m.weight for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]  # not biases"]
-    if es is not None:
-        L += [f"    best, best_epoch, best_state = None, None, None  # early stopping on {es.metric}"]
-    L += ["    step = 0",
-          "    for epoch in range(1, args.epochs + 1):",
-          "        # 2. one pass over the training split in a fresh random order",
-          "        model.train()",
-          "        perm = torch.randperm(n, generator=gen)",
-          "        edges = list(range(0, n, bs)) + [n]",
-          "        if bs > 1 and len(edges) > 2 and edges[-1] - edges[-2] == 1:",
-          "            del edges[-2]  # a last batch of one joins the one before (batch norm needs two)",
-          "        for start, end in zip(edges, edges[1:]):",
-          "            idx = perm[start:end]",
-          "            lr = schedule.lr_at(step)",
-          "            for group in optimizer.param_groups:",
-          '                group["lr"] = lr',
-          "            optimizer.zero_grad(set_to_none=True)",
-          f"            loss = loss_fn(model(X_TRAIN[idx]), Y_TRAIN[idx], {r.label_smoothing!r})"]
-    if r.l1 or r.l2:
-        L += ["            penalty = 0"]
-        if r.l1:
-            L += [f"            penalty = penalty + {r.l1!r} * sum(w.abs().sum() for w in weights)  # L1"]
-        if r.l2:
-            L += [f"            penalty = penalty + {r.l2!r} * sum(w.pow(2).sum() for w in weights)  # L2"]
-        L += ["            loss = loss + penalty"]
-    L += ["            loss.backward()"]
-    if r.grad_clip_value:
-        L += [f"            nn.utils.clip_grad_value_(model.parameters(), {r.grad_clip_value!r})"]
-    if r.grad_clip_norm:
-        L += [f"            nn.utils.clip_grad_norm_(model.parameters(), {r.grad_clip_norm!r})"]
-    L += ["            optimizer.step()"]
-    if r.weight_decay or r.max_norm:
-        L += ["            with torch.no_grad():"]
-        if r.weight_decay:
-            L += ["                for w in weights:  # decoupled weight decay (Loshchilov & Hutter 2019)",
-                  f"                    w.mul_(1 - lr * {r.weight_decay!r})"]
-        if r.max_norm:
-            L += ["                for w in weights:  # max-norm: every unit's incoming weights to norm <= c",
-                  f"                    norms = w.flatten(1).norm(dim=1).clamp(min={r.max_norm!r})",
-                  f"                    w.mul_(({r.max_norm!r} / norms).view(-1, *[1] * (w.dim() - 1)))"]
-    L += ["            step += 1",
-          "        # 3. the epoch's metrics, as the engine reports them",
-          f"        train_loss, train_{metric} = evaluate(model, X_TRAIN, Y_TRAIN)"]
-    if has_val:
-        L += [f"        val_loss, val_{metric} = evaluate(model, X_VAL, Y_VAL)",
-              f'        print(f"epoch {{epoch}} train_loss {{train_loss:.8f}} train_{metric} {{train_{metric}:.4f}} "',
-              f'              f"val_loss {{val_loss:.8f}} val_{metric} {{val_{metric}:.4f}} lr {{lr:.6g}}", flush=True)',
-              "        schedule.epoch_end(val_loss)"]
-    else:
-        L += [f'        print(f"epoch {{epoch}} train_loss {{train_loss:.8f}} train_{metric} {{train_{metric}:.4f}} "',
-              '              f"lr {lr:.6g}", flush=True)',
-              "        schedule.epoch_end(train_loss)"]
-    if es is not None:
-        value = {"val_loss": "val_loss", "train_loss": "train_loss", "val_acc": f"-val_{metric}"}[es.metric]
-        L += [f"        score = {value}  # lower is better",
-              f"        if best is None or score < best - {es.min_delta!r}:",
-              "            best, best_epoch = score, epoch"]
-        if es.restore_best:
-            L += ["            best_state = {k: v.clone() for k, v in model.state_dict().items()}"]
-        L += [f"        elif epoch - best_epoch >= {es.patience}:",
-              '            print(f"early stopping at epoch {epoch} (best epoch {best_epoch})")']
-        if es.restore_best:
-            L += ["            model.load_state_dict(best_state)"]
-        L += ["            break"]
-    L += ["    if len(X_TEST):",
-          f"        test_loss, test_{metric} = evaluate(model, X_TEST, Y_TEST)",
-          f'        print(f"test_loss {{test_loss:.8f}} test_{metric} {{test_{metric}:.4f}}")',
-          "", "", 'if __name__ == "__main__":', "    main()"]
-    return "\n".join(L) + "\n"
+        opt_args["fused"] = True  # as the engine does: the same kernel gives the same numbers
+    frozen = frozen_paths(spec.model.layers)
+    frozen_ids = {id(p) for u in net.all_units() if u.path in frozen for p in u.parameters()}
+    frozen_norm_ids = {id(m) for u in net.all_units() if u.path in frozen for m in u.modules()
+                       if isinstance(m, nn.modules.batchnorm._BatchNorm)}
+    norms = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    es = spec.regularization.early_stopping
+
+    def ns(model) -> str:
+        return "SimpleNamespace(**" + repr(model.model_dump(mode="json")) + ")"
+
+    fields = {
+        "seed": repr(spec.seed), "epochs": repr(spec.training.epochs), "batch_size": repr(spec.training.batch_size),
+        "task": repr(data.task), "n_classes": repr(data.n_classes), "loss": repr(spec.loss),
+        "optimizer": repr(cls), "optimizer_args": repr(opt_args),
+        "schedule": ns(spec.schedule), "regularization": ns(spec.regularization),
+        "early_stopping": ns(es) if es is not None else "None",
+        "frozen_params": repr([i for i, p in enumerate(net.parameters()) if id(p) in frozen_ids]),
+        "frozen_norms": repr([i for i, m in enumerate(norms) if id(m) in frozen_norm_ids]),
+        # Descent's names of the tensors, in state_dict order, for --weights (training.weights)
+        "state_names": repr(list(readable_state(net))),
+        "init_exclude": repr(list(spec.model.init_from.exclude) if spec.model.init_from else []),
+    }
+    body = "".join(f"    {k}={v},\n" for k, v in fields.items())
+    return f"CONFIG = SimpleNamespace(\n{body})\n"
 
 
 # ---------------------------------------------------------------- the script
@@ -407,7 +290,7 @@ def export_script(spec: Spec | dict, data=None, upload_root=None) -> str:
         data = load(spec, upload_root)
     with torch.device("meta"):  # the same modules the engine builds, without memory or RNG
         net, inits = _build(spec, tuple(data.input_shape), data.out_dim)
-    model_code, uses = _model_code(net, inits)
+    model_code = _model_code(net, inits)
     title = (spec.name or f"{spec.data.dataset} experiment").replace("\\", "/").replace('"', "'")
     notes = []
     if spec.augment:
@@ -415,8 +298,12 @@ def export_script(spec: Spec | dict, data=None, upload_root=None) -> str:
                      "batch order differs from the engine's run.")
     if spec.mode == "lr_finder":
         notes.append("The spec is an LR range test; this script trains with its settings instead.")
+    if spec.model.init_from is not None:
+        notes.append(f"The run started from the weights of run {spec.model.init_from.run}: download them "
+                     "(GET /api/runs/<id>/export/weights) and pass --weights to start from them too.")
     doc = (f"{title}: a Descent experiment as a standalone PyTorch script.\n\n{_ABOUT}\n"
-           f"    python {_filename(spec)} [--epochs N]\n" + "".join(f"\n{n}\n" for n in notes))
+           f"    python {_filename(spec)} [--epochs N] [--weights run.safetensors] [--save out.pt]\n"
+           + "".join(f"\n{n}\n" for n in notes))
     set_fields = spec.model_dump(mode="json", exclude_defaults=True)
     spec_lines = "\n".join("#   " + line for line in json.dumps(set_fields, indent=1).splitlines())
     names = ", ".join(data.feature_names[:8]) + (" ..." if len(data.feature_names) > 8 else "")
@@ -424,19 +311,18 @@ def export_script(spec: Spec | dict, data=None, upload_root=None) -> str:
         f'"""{doc}"""\n',
         _IMPORTS,
         f"# The spec this was exported from (fields at their defaults left out):\n{spec_lines}\n\n",
-        (f"SEED = {spec.seed}\nEPOCHS = {spec.training.epochs}\nBATCH_SIZE = {spec.training.batch_size}\n"
-         f"N_CLASSES = {data.n_classes}  # {data.task}\n\n\n"),
+        _config(spec, net, data) + "\n\n",
         _TENSOR,
         f"# The prepared splits: {names} (normalization: {spec.data.normalize}, fitted on the training split)\n",
     ]
     for name in ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"):
         parts.append(_blob(getattr(data, name), name.upper()))
-    if "gaussian_dropout" in uses:
-        parts.append("\n" + _GAUSSIAN_DROPOUT)
-    if "residual" in uses:
-        parts.append("\n" + _RESIDUAL)
-    parts += ["\n\n" + model_code, "\n\n" + _loss_code(spec, data.task), "\n\n" + _schedule_code(spec),
-              "\n\n" + _loop_code(spec, data.task, len(data.x_val) > 0)]
+    parts.append("DATA = SimpleNamespace(x_train=X_TRAIN, y_train=Y_TRAIN, x_val=X_VAL, y_val=Y_VAL, "
+                 "x_test=X_TEST, y_test=Y_TEST)\n")
+    engine_code = core_code(optimizer_config(spec.optimizer)[0])
+    parts += ["\n\n# ---- the engine's code (training/*.py, copied by the exporter) ----\n\n", engine_code,
+              "\n\n# ---- this experiment's network ----\n\n", model_code,
+              '\n\nif __name__ == "__main__":\n    main(CONFIG, DATA, build_model, __doc__)\n']
     return "".join(parts)
 
 

@@ -1,20 +1,23 @@
-"""The exported script is standalone and reproduces the engine's losses."""
+"""The exported script is standalone, carries the engine's own code and reproduces its losses."""
 
 import ast
 import importlib.util
+import inspect
 import re
 import subprocess
 import sys
+import textwrap
 
 import pytest
 import torch
 
+from training import optim
 from training.data import load
-from training.export import export_script
+from training.export import CORE, export_script
 from training.loop import ListSink, train
 from training.model import build_model
 from training.optim import LRSchedule
-from training.spec import validate
+from training.spec import OPTIMIZERS, SCHEDULES, validate
 
 QUIET = {"monitor": {"diagnostics": False, "boundary": False}}
 
@@ -85,9 +88,19 @@ def test_script_imports_only_torch_and_the_standard_library(tmp_path):
             roots |= {a.name.split(".")[0] for a in node.names}
         elif isinstance(node, ast.ImportFrom):
             roots.add(node.module.split(".")[0])
-    assert roots <= {"torch", "argparse", "base64", "math", "zlib", "collections"}
+    assert roots <= {"torch", "argparse", "base64", "math", "zlib", "collections", "json", "types", "__future__"}
     assert "pickle" not in source and "training" not in roots
     assert '("conv1", nn.Conv2d(1, 4, kernel_size=3, stride=1, padding=1)),' in source  # readable model code
+
+
+def test_script_carries_the_engines_code_not_a_copy_of_it():
+    source = export_script(DENSE_ADAM)
+    for module, name in CORE:
+        obj = getattr(module, name)
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            assert textwrap.dedent(inspect.getsource(obj)) in source, name
+    # so a change to the engine's schedule reaches every script exported after it
+    assert "class LRSchedule:" in source and inspect.getsource(optim.LRSchedule.lr_at) in source
 
 
 # one interpreter runs every script in turn (one torch import instead of three)
@@ -121,7 +134,7 @@ def test_subprocess_run_reproduces_the_engines_losses(tmp_path):
 def test_regression_with_plateau_and_early_stopping_reproduces(tmp_path, capsys, monkeypatch):
     module = load_module(write(tmp_path, REGRESSION, "regression"))
     monkeypatch.setattr(sys, "argv", ["regression.py"])
-    module.main()
+    module.main(module.CONFIG, module.DATA, module.build_model, module.__doc__)
     out = capsys.readouterr().out
     sink = ListSink()
     train(validate({**REGRESSION, **QUIET}), sink)
@@ -160,7 +173,7 @@ def test_script_schedule_matches_the_engines(tmp_path, schedule):
     spec = validate(doc)
     spe = 4  # 70 training samples in batches of 20
     ours = LRSchedule(spec.schedule, spec.optimizer.lr, spe, 8)
-    theirs = module.Schedule(spe)
+    theirs = module.LRSchedule(module.CONFIG.schedule, module.CONFIG.optimizer_args["lr"], spe, module.CONFIG.epochs)
     assert [ours.lr_at(k) for k in range(32)] == [theirs.lr_at(k) for k in range(32)]
 
 
@@ -171,3 +184,39 @@ def test_the_run_data_bundle_is_embedded(tmp_path):
     path.write_text(export_script(spec, bundle))
     module = load_module(path)
     assert torch.equal(module.X_TRAIN, bundle.x_train) and torch.equal(module.Y_VAL, bundle.y_val)
+
+
+LR = {"sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.05, "adadelta": 1.0, "rmsprop": 0.003,
+      "adam": 0.01, "adamw": 0.01, "nadam": 0.01, "radam": 0.01}
+SCHEDULE = {"constant": {"warmup_epochs": 1}, "step": {"step_size": 1, "gamma": 0.5},
+            "multistep": {"milestones": [1, 2]}, "exponential": {"gamma": 0.7}, "cosine": {"min_lr": 1e-4},
+            "cyclic": {"step_size": 1}, "onecycle": {}, "plateau": {"patience": 0, "gamma": 0.5}}
+
+
+def every_optimizer_and_schedule():
+    """One tiny case per optimizer; the schedules taken in turn, so each of them runs too."""
+    assert set(SCHEDULE) == set(SCHEDULES)  # a new schedule needs its settings here
+    names = list(SCHEDULE)
+    return [{"seed": i, "data": {"dataset": "moons", "n_samples": 60},
+             "model": {"layers": [{"type": "dense", "units": 8, "activation": "tanh"}]},
+             "optimizer": {"name": opt, "lr": LR.get(opt, 0.01)},
+             "schedule": {"name": names[i % len(names)], **SCHEDULE[names[i % len(names)]]},
+             "training": {"epochs": 3, "batch_size": 16}} for i, opt in enumerate(OPTIMIZERS)]
+
+
+def test_every_optimizer_and_schedule_reproduce_in_a_subprocess(tmp_path):
+    cases = every_optimizer_and_schedule()
+    assert {c["schedule"]["name"] for c in cases} == set(SCHEDULES)
+    paths = [str(write(tmp_path, doc, f"opt{i}")) for i, doc in enumerate(cases)]
+    proc = subprocess.Popen([sys.executable, "-c", RUNNER, *paths], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    expected = [engine_losses(doc) for doc in cases]
+    out, err = proc.communicate(timeout=240)
+    assert proc.returncode == 0, err
+    outputs = out.split("== ")[1:]
+    assert len(outputs) == len(cases)
+    for doc, output, want in zip(cases, outputs, expected):
+        got = printed_losses(output)
+        assert len(got) == len(want) == 3, (doc, output)
+        flat_got, flat_want = [v for row in got for v in row], [v for row in want for v in row]
+        assert flat_got == pytest.approx(flat_want, abs=1e-5), (doc["optimizer"], doc["schedule"])
