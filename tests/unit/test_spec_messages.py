@@ -81,3 +81,24 @@ def test_deep_and_huge_input_is_refused_before_pydantic():
     errors = errors_of({"name": doc})
     assert list(errors.values()) == ["The spec is nested more than 64 levels deep here"]
     assert errors_of({"seed": 10**5000})["/seed"].startswith("Seed is far too large (a number of about 5")
+
+
+def test_every_integer_field_of_the_spec_has_an_upper_bound():
+    """Shape arithmetic and loops stay bounded (issue 8: a padding of 10**12 made validation spin)."""
+    from training.spec import Spec
+
+    schema = Spec.model_json_schema()
+    unbounded = []
+
+    def walk(node, where):
+        for sub in node.get("anyOf", []):
+            walk(sub, where)
+        if node.get("type") == "integer" and "const" not in node and not {"maximum", "exclusiveMaximum"} & set(node):
+            unbounded.append(where)
+        if node.get("type") == "array":
+            walk(node.get("items", {}), where + "[]")
+
+    for name, model in [*schema["$defs"].items(), ("Spec", schema)]:
+        for prop, node in model.get("properties", {}).items():
+            walk(node, f"{name}.{prop}")
+    assert not unbounded, f"give these an upper bound (le=...): {unbounded}"
