@@ -52,13 +52,7 @@ def test_hist_range_is_a_round_number_above_the_largest_weight():
     assert hist_range(torch.zeros(4)) == 1.0
 
 
-def _near_zero_after(reg: dict) -> float:
-    doc = {"seed": 3, "data": {"dataset": "spiral", "n_samples": 400, "noise": 0.1},
-           "model": {"layers": [{"type": "dense", "units": 32, "activation": "relu"},
-                                {"type": "dense", "units": 32, "activation": "relu"}]},
-           "optimizer": {"name": "momentum", "lr": 0.05}, "regularization": reg,
-           "training": {"epochs": 40, "batch_size": 64},
-           "monitor": {"boundary": False, "diagnostics": True, "diagnostics_every": 40}}
+def _near_zero_after(doc: dict) -> float:
     sink = ListSink()
     train(validate(doc), sink)
     rows = sink.of("diagnostics")[-1]["layers"]
@@ -66,8 +60,9 @@ def _near_zero_after(reg: dict) -> float:
     return sum(r["near_zero_frac"] * n for r, n in zip(rows, sizes)) / sum(sizes)
 
 
-def test_l1_leaves_several_times_more_near_zero_weights_than_l2_or_nothing():
-    l1 = _near_zero_after({"l1": 1e-3})
-    l2 = _near_zero_after({"l2": 1e-3})
-    none = _near_zero_after({})
-    assert l1 > 3 * max(l2, none, 1e-3), (l1, l2, none)
+def test_l1_lesson_leaves_several_times_more_near_zero_weights_than_l2_or_nothing():
+    from webapp.lessons.catalog import LESSONS, annotate
+
+    lesson = annotate([dict(x) for x in LESSONS if x["slug"] == "l1-vs-l2-weights"])[0]
+    l1, l2, none = (_near_zero_after(v["spec"]) for v in lesson["variants"])
+    assert l1 > 10 * max(l2, none, 1e-3), (l1, l2, none)
