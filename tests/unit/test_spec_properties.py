@@ -124,7 +124,7 @@ def outcome(doc, run=validate):
         assert exc.errors, "a SpecError lists at least one problem"
         for e in exc.errors:
             assert set(e) == {"path", "message"} and isinstance(e["path"], str) and isinstance(e["message"], str)
-            assert e["message"] and not e["message"].startswith(("Value error", "Input should"))
+            assert e["message"] and "Value error" not in e["message"] and "Input should" not in e["message"]
             assert e["path"] == "" or e["path"].startswith("/")
             assert_points_into(doc, e["path"])
         json.dumps(exc.errors, allow_nan=False)  # the answer itself is valid JSON
