@@ -1,19 +1,21 @@
-"""Vectorized loss landscape against the reference's per-point loop, side by side.
+"""Loss-landscape surfaces three ways, side by side in one process (issue 9 §5).
 
-A 51×51 grid of a 784-128-128-10 MLP on 4,096 random samples, on the same two
-filter-normalized directions, in one process, interleaved, median of the repeats:
+A 784-128-128-10 MLP on 4,096 random samples, on the same two filter-normalized
+directions, interleaved, median of the repeats, at every resolution asked for:
 
-- ``loop``: the reference's way (tomgoldstein/loss-landscape ``crunch``): set the
-  weights of the point, evaluate in batches of 128, next point;
-- ``vmap``: ``torch.func.vmap`` over ``functional_call`` on chunks of stacked parameters;
-- ``vmap+stem``: the same with the first layer's output combined from three products
-  (what ``training.landscape`` does by default).
+- ``reference``: the recipe of tomgoldstein/loss-landscape (``crunch`` + ``eval_loss``):
+  set the weights of the point, then one pass of a ``DataLoader`` (batches of 128);
+- ``loop``: Descent's own per-point loop (``loop_surface``): the same without the
+  DataLoader, slicing the tensors directly;
+- ``auto``: what the tracker runs (``LossSurface(method="auto")``): stacked points with
+  the first layer factorized, or the per-point path where that measured faster.
 
-Peak memory is the rise of the process's resident set above its level before the
-method ran (sampled every 2 ms), or ``torch.cuda.max_memory_allocated`` on a GPU.
+Ratios: auto / loop (target >= 3x at 51x51 on one CPU thread) and auto / reference.
+Peak memory is the rise of the resident set above its level before the method ran
+(sampled every 2 ms), or ``torch.cuda.max_memory_allocated`` on a GPU.
 
-    python bench/bench_landscape.py                              # the full benchmark (minutes)
-    python bench/bench_landscape.py --resolution 21 --repeats 3  # shorter
+    python bench/bench_landscape.py --threads 1                          # 21x21 and 51x51 (minutes)
+    python bench/bench_landscape.py --threads 1 --resolutions 21 --repeats 1
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch
 import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
 
 from training.landscape import LossSurface, grid_coeffs, loop_surface, params_of, random_directions
 from training.model import build_model
@@ -72,36 +75,44 @@ class PeakMemory:
             self.peak = max(self.top, rss()) - self.base
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--resolution", type=int, default=51)
-    ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--samples", type=int, default=4096)
-    ap.add_argument("--batch", type=int, default=128, help="the per-point loop's evaluation batch")
-    ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    ap.add_argument("--skip-plain-vmap", action="store_true", help="time only loop and vmap+stem")
-    ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's own)")
-    args = ap.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    dev = torch.device("cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
-                       else "cpu")
-    spec = validate({"model": {"layers": [{"type": "dense", "units": 128}, {"type": "dense", "units": 128}]}})
-    torch.manual_seed(0)
-    net = build_model(spec, (784,), 10).to(dev)
-    x = torch.randn(args.samples, 784, device=dev)
-    y = torch.randint(0, 10, (args.samples,), device=dev)
-    center = {k: v.clone() for k, v in params_of(net).items()}
-    dirs = random_directions(center, seed=0)
-    axis = torch.linspace(-1, 1, args.resolution)
+@torch.no_grad()
+def reference_surface(net, x, y, center, dirs, coeffs, batch_size: int = 128) -> torch.Tensor:
+    """The reference's recipe: per grid point, set the weights, then a DataLoader pass (its ``eval_loss``)."""
+    loader = DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=False)
+    named = dict(net.named_parameters())
+    saved = {k: v.detach().clone() for k, v in named.items()}
+    center = {k: v.clone() for k, v in center.items()}
+    net.eval()
+    out = torch.empty(len(coeffs))
+    for j, c in enumerate(coeffs.tolist()):
+        for k, p in named.items():  # the reference's set_weights: w + x·d1 + y·d2
+            p.copy_(center[k] + sum(ci * d[k] for ci, d in zip(c, dirs)))
+        total, count = 0.0, 0
+        for xb, yb in loader:
+            total += F.cross_entropy(net(xb), yb).item() * len(xb)
+            count += len(xb)
+        out[j] = total / count
+    for k, p in named.items():
+        p.copy_(saved[k])
+    return out
+
+
+def run(args, dev, net, x, y, center, dirs, resolution: int) -> None:
+    axis = torch.linspace(-1, 1, resolution)
     coeffs = grid_coeffs(axis, axis)
+    chosen = {}
+
+    def auto():
+        ev = LossSurface(net, x, y, F.cross_entropy)
+        out = ev.evaluate(center, dirs, coeffs)
+        chosen["method"] = ev.chosen
+        return out
+
     methods = {
+        "reference": lambda: reference_surface(net, x, y, center, dirs, coeffs, args.batch),
         "loop": lambda: loop_surface(net, x, y, F.cross_entropy, center, dirs, coeffs, args.batch),
-        "vmap": lambda: LossSurface(net, x, y, F.cross_entropy, factorize=False).evaluate(center, dirs, coeffs),
-        "vmap+stem": lambda: LossSurface(net, x, y, F.cross_entropy).evaluate(center, dirs, coeffs),
+        "auto": auto,
     }
-    if args.skip_plain_vmap:
-        del methods["vmap"]
     results = {k: [] for k in methods}
     peaks = {k: 0 for k in methods}
     surfaces = {}
@@ -116,18 +127,40 @@ def main() -> None:
             peaks[name] = max(peaks[name], mem.peak)
     n = len(coeffs)
     ref = surfaces["loop"]
-    print(f"{args.resolution}x{args.resolution} grid ({n} points), 784-128-128-10 MLP, {args.samples} samples, "
-          f"device={dev}, threads={torch.get_num_threads()}, repeats={args.repeats} (median)")
+    print(f"{resolution}x{resolution} grid ({n} points), 784-128-128-10 MLP, {args.samples} samples, "
+          f"device={dev}, threads={torch.get_num_threads()}, repeats={args.repeats} (median); auto chose {chosen['method']}")
     for name, times in results.items():
         t = statistics.median(times)
         err = ((surfaces[name] - ref).abs() / ref.abs()).max().item()
         print(f"  {name:<10} {n / t:9.1f} points/s  {t:8.2f} s  peak {peaks[name] / 2**20:8.1f} MiB  "
               f"max rel. diff vs loop {err:.1e}")
-    loop_t = statistics.median(results["loop"])
-    for name in methods:
-        if name != "loop":
-            print(f"  {name} / loop speed-up = {loop_t / statistics.median(results[name]):.2f}x"
-                  + ("  (target >= 3x on the CPU)" if name == "vmap+stem" else ""))
+    auto_t = statistics.median(results["auto"])
+    print(f"  auto / loop speed-up      = {statistics.median(results['loop']) / auto_t:.2f}x  (target >= 3x at 51x51, 1 thread)")
+    print(f"  auto / reference speed-up = {statistics.median(results['reference']) / auto_t:.2f}x", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--resolutions", type=int, nargs="+", default=[21, 51])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--samples", type=int, default=4096)
+    ap.add_argument("--batch", type=int, default=128, help="the per-point methods' evaluation batch")
+    ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    ap.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's own)")
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    dev = torch.device("cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available())
+                       else "cpu")
+    spec = validate({"model": {"layers": [{"type": "dense", "units": 128}, {"type": "dense", "units": 128}]}})
+    torch.manual_seed(0)
+    net = build_model(spec, (784,), 10).to(dev)
+    x = torch.randn(args.samples, 784, device=dev)
+    y = torch.randint(0, 10, (args.samples,), device=dev)
+    center = {k: v.clone() for k, v in params_of(net).items()}
+    dirs = random_directions(center, seed=0)
+    for resolution in args.resolutions:
+        run(args, dev, net, x, y, center, dirs, resolution)
 
 
 if __name__ == "__main__":

@@ -96,3 +96,46 @@ def test_image_model_with_conv_batchnorm_and_dropout():
     (rnd,) = finals(sink, "random")
     assert rnd["loss"][2][2] == pytest.approx(rnd["center_loss"], rel=1e-5)
     assert all(v is not None for row in rnd["loss"] for v in row)
+
+
+def test_the_path_carries_each_checkpoints_own_loss():
+    sink = run({"mode": "2d", "sharpness": False}, epochs=4,
+               model={"layers": [{"type": "dense", "units": 8}, {"type": "batchnorm"}]})
+    (pca,) = finals(sink, "pca")
+    tr = pca["trajectory"]
+    assert len(tr["loss"]) == len(tr["x"]) == len(tr["steps"]) == 5
+    assert tr["loss"][-1] == pytest.approx(pca["center_loss"], rel=1e-5)  # the last point is the trained model
+    assert tr["loss"][0] > tr["loss"][-1]  # training lowered the loss
+    (interp,) = finals(sink, "interpolation")
+    assert tr["loss"][0] == pytest.approx(interp["loss"][interp["alphas"].index(0.0)], rel=1e-5)  # the untrained model
+
+
+def test_after_early_stopping_the_path_ends_at_the_best_epoch():
+    sink = run({"mode": "2d", "sharpness": False, "interpolation": False}, epochs=40,
+               data={"dataset": "circle", "n_samples": 200, "label_noise": 0.4},
+               optimizer={"name": "adam", "lr": 0.05},
+               regularization={"early_stopping": {"metric": "val_loss", "patience": 3}})
+    summary = sink.of("summary")[0]
+    assert summary["early_stopped"]
+    best = summary["best_epoch"]
+    best_step = [e for e in sink.of("step") if e["epoch"] == best][-1]["step"]
+    (pca,) = finals(sink, "pca")
+    assert pca["trajectory"]["steps"][-1] == best_step
+    assert pca["step"] == best_step
+    assert all(s <= best_step for s in pca["trajectory"]["steps"])
+    assert pca["trajectory"]["loss"][-1] == pytest.approx(pca["center_loss"], rel=1e-5)
+
+
+def test_surfaces_report_the_samples_they_were_evaluated_on_and_a_log_hint():
+    sink = run({"mode": "2d", "sharpness": False, "eval_samples": 50})
+    for e in sink.of("landscape"):
+        assert e["eval_samples"] == 50
+    for e in (e for e in sink.of("landscape") if e["done"]):
+        assert isinstance(e["log_scale_hint"], bool)
+
+
+def test_sharpness_reports_the_traces_standard_error():
+    sink = run({"mode": "1d", "interpolation": False})
+    sharp = sink.of("summary")[0]["sharpness"]
+    assert sharp["trace_stderr"] > 0
+    assert 1 < sharp["power_iterations"] <= 100 and 10 <= sharp["trace_samples"] <= 100

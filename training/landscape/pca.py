@@ -7,7 +7,7 @@ import math
 import torch
 
 
-def _fix_sign(comp: torch.Tensor, proj: torch.Tensor) -> torch.Tensor:
+def _fix_sign(proj: torch.Tensor) -> float:
     """+1 or -1 so that the path starts on the positive side of the axis.
 
     The sign of an eigenvector is arbitrary; without a rule the plot can mirror from one
@@ -59,7 +59,7 @@ def pca_directions(checkpoints, final: torch.Tensor, mask: torch.Tensor | None =
     d2 = d2 / d2.norm()
     xs = torch.cat([diffs[:, i:i + width].double() @ d1[i:i + width].unsqueeze(1) for i in range(0, p, width)], 1).sum(1)
     ys = torch.cat([diffs[:, i:i + width].double() @ d2[i:i + width].unsqueeze(1) for i in range(0, p, width)], 1).sum(1)
-    s1, s2 = _fix_sign(d1, xs), _fix_sign(d2, ys)
+    s1, s2 = _fix_sign(xs), _fix_sign(ys)
     d1, d2, xs, ys = d1 * s1, d2 * s2, xs * s1, ys * s2
     ratios = (evals[:2] / total).tolist()
     return d1.to(diffs.dtype), d2.to(diffs.dtype), ratios, xs.tolist(), ys.tolist()
