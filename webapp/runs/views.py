@@ -98,7 +98,7 @@ def run_detail(request, public_id: str):
 def run_events(request, public_id: str):
     run = _run_or_404(public_id)
     try:
-        after = int(request.GET.get("after", "0"))
+        after = min(int(request.GET.get("after", "0")), 2**31 - 1)  # seq is a 32-bit column (PostgreSQL)
         limit = min(int(request.GET.get("limit", str(EVENTS_PAGE))), EVENTS_PAGE)
     except ValueError:
         raise ApiError(400, [{"path": "after", "message": "after and limit must be integers"}]) from None
