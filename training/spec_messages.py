@@ -365,8 +365,19 @@ def merge_union(errors: list[dict]) -> list[dict]:
     return merged
 
 
+def _bad_text(text: str) -> str:
+    """Why a string cannot be stored (PostgreSQL refuses NUL; UTF-8 refuses lone surrogates), or ''."""
+    if "\x00" in text:
+        return "must not contain the NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid unicode text"
+    return ""
+
+
 def precheck(doc: Any) -> list[dict[str, str]]:
-    """Depth and integer size of raw JSON data, walked iteratively (never recursion).
+    """Depth, integer size and text of raw JSON data, walked iteratively (never recursion).
 
     Returns errors with JSON-pointer paths; empty when the document is safe to hand to
     pydantic. Walking stops at the first too-deep branch (its contents are not read).
@@ -382,7 +393,15 @@ def precheck(doc: Any) -> list[dict[str, str]]:
                 continue
             items = node.items() if isinstance(node, dict) else enumerate(node)
             children = [(v, parts + (k,), depth + 1) for k, v in items]
+            if isinstance(node, dict):
+                for k in node:
+                    problem = _bad_text(k)
+                    if problem:
+                        errors.append({"path": join_pointer(list(parts)), "message": f"A field name {problem}"})
             stack.extend(reversed(children))
+        elif isinstance(node, str) and _bad_text(node):
+            card, field = subject(join_pointer(list(parts)), doc)
+            errors.append({"path": join_pointer(list(parts)), "message": _sentence(card, field, _bad_text(node))})
         elif isinstance(node, int) and not isinstance(node, bool) and abs(node) > MAX_INT:
             card, field = subject(join_pointer(list(parts)), doc)
             errors.append({"path": join_pointer(list(parts)),

@@ -245,3 +245,15 @@ def test_memory_over_the_limit_is_refused_with_the_batch_size(client_a, settings
     assert "/training/batch_size" in paths and "/model/layers/1" in paths
     assert "50 MB" in json.dumps(errors)
     assert not Run.objects.exists()
+
+
+@pytest.mark.parametrize("raw,path", [
+    ('{"spec": {"name": "a\\u0000b"}}', "/name"),  # PostgreSQL cannot store NUL in text or jsonb
+    ('{"spec": {"name": "a\\ud800b"}}', "/name"),  # a lone surrogate is not UTF-8
+    ('{"spec": {"data": {"dataset": "\\udfff"}}}', "/data/dataset"),
+    ('{"spec": {"optimizer": {"l\\u0000r": 1}}}', "/optimizer"),
+])
+def test_text_the_database_cannot_store_is_a_400(client_a, raw, path):
+    errors = assert_json_error(client_a.post_json("/api/runs", raw=raw), 400)
+    assert errors[0]["path"] == path
+    assert not Run.objects.exists()
