@@ -101,3 +101,17 @@ def test_a_sink_whose_seqs_were_taken_drops_its_events_instead_of_crashing():
     sink.emit({"type": "epoch", "epoch": 1, "train_loss": 1.0})
     sink.close()
     assert list(Event.objects.filter(run=run).values_list("seq", "type")) == [(1, "step"), (2, "status")]
+
+
+@pytest.mark.django_db
+def test_step_losses_are_stored_as_the_float32_they_were_computed_in():
+    import numpy as np
+    import torch
+
+    run = Run.objects.create(spec={}, owner_session="x")
+    loss = torch.tensor(0.123456789, dtype=torch.float32).item()  # 0.12345679104328156 as a double
+    sink = EventSink(run, None)
+    sink.emit({"type": "step", "step": 1, "epoch": 1, "loss": loss, "lr": 0.1})
+    sink.close()
+    stored = Event.objects.get(run=run).data()["loss"]
+    assert stored == 0.12345679 and np.float32(stored) == np.float32(loss)
