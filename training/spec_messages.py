@@ -365,7 +365,7 @@ def merge_union(errors: list[dict]) -> list[dict]:
     return merged
 
 
-def _bad_text(text: str) -> str:
+def bad_text(text: str) -> str:
     """Why a string cannot be stored (PostgreSQL refuses NUL; UTF-8 refuses lone surrogates), or ''."""
     if "\x00" in text:
         return "must not contain the NUL character"
@@ -395,13 +395,13 @@ def precheck(doc: Any) -> list[dict[str, str]]:
             children = [(v, parts + (k,), depth + 1) for k, v in items]
             if isinstance(node, dict):
                 for k in node:
-                    problem = _bad_text(k)
+                    problem = bad_text(k)
                     if problem:
                         errors.append({"path": join_pointer(list(parts)), "message": f"A field name {problem}"})
             stack.extend(reversed(children))
-        elif isinstance(node, str) and _bad_text(node):
+        elif isinstance(node, str) and bad_text(node):
             card, field = subject(join_pointer(list(parts)), doc)
-            errors.append({"path": join_pointer(list(parts)), "message": _sentence(card, field, _bad_text(node))})
+            errors.append({"path": join_pointer(list(parts)), "message": _sentence(card, field, bad_text(node))})
         elif isinstance(node, int) and not isinstance(node, bool) and abs(node) > MAX_INT:
             card, field = subject(join_pointer(list(parts)), doc)
             errors.append({"path": join_pointer(list(parts)),

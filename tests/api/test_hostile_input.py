@@ -257,3 +257,8 @@ def test_text_the_database_cannot_store_is_a_400(client_a, raw, path):
     errors = assert_json_error(client_a.post_json("/api/runs", raw=raw), 400)
     assert errors[0]["path"] == path
     assert not Run.objects.exists()
+
+
+def test_unstorable_text_outside_the_spec_is_refused_too(client_a, run_id):
+    r = client_a.post_json(f"/api/runs/{run_id}/fork", raw='{"note": ["ok", "a\\u0000"]}')
+    assert assert_json_error(r, 400)[0]["path"] == "/note/1"

@@ -12,7 +12,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 
 from training.spec import SpecError
-from training.spec_messages import MAX_DEPTH, join_pointer
+from training.spec_messages import MAX_DEPTH, bad_text, join_pointer
 from webapp.runs.services import ApiError
 
 log = logging.getLogger(__name__)
@@ -37,15 +37,20 @@ def nesting_depth(raw: bytes, limit: int = MAX_DEPTH) -> int:
     return deepest
 
 
-def _non_finite(doc) -> str | None:
-    """The pointer of the first NaN/Infinity in ``doc`` (Python's json reads them), or None."""
+def _unstorable(doc) -> list[dict[str, str]] | None:
+    """The first NaN/Infinity (Python's json reads them) or text no database stores, or None."""
     stack = [(doc, ())]
     while stack:
         node, parts = stack.pop()
         if isinstance(node, float) and not math.isfinite(node):
-            return join_pointer(list(parts))
+            return [{"path": join_pointer(list(parts)), "message": "must be a finite number (NaN and Infinity are not JSON)"}]
+        if isinstance(node, str) and bad_text(node):
+            return [{"path": join_pointer(list(parts)), "message": bad_text(node)}]
         if isinstance(node, dict):
-            stack.extend((v, parts + (k,)) for k, v in node.items())
+            for k, v in node.items():
+                if bad_text(k):
+                    return [{"path": join_pointer(list(parts)), "message": f"a field name {bad_text(k)}"}]
+                stack.append((v, parts + (k,)))
         elif isinstance(node, list):
             stack.extend((v, parts + (i,)) for i, v in enumerate(node))
     return None
@@ -55,8 +60,8 @@ def json_body(request, key: str | None = "spec"):
     """The request's JSON object (or its ``key`` member); 400 naming what is wrong.
 
     Refused before anything recurses into it: JSON nested deeper than MAX_DEPTH. The
-    ``spec`` member is checked field by field by training.spec (NaN and Infinity there
-    are reported on their field); anywhere else they are refused here.
+    ``spec`` member is checked field by field by training.spec (NaN, Infinity and text a
+    database cannot store are reported on their field there); anywhere else here.
     """
     if request.content_type not in ("application/json", ""):
         raise ApiError(415, "send the body as application/json")
@@ -74,9 +79,9 @@ def json_body(request, key: str | None = "spec"):
         raise ApiError(400, f"the body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be a JSON object")
-    bad = _non_finite({k: v for k, v in body.items() if k != key})
+    bad = _unstorable({k: v for k, v in body.items() if k != key})
     if bad is not None:
-        raise ApiError(400, [{"path": bad, "message": "must be a finite number (NaN and Infinity are not JSON)"}])
+        raise ApiError(400, bad)
     if key is None:
         return body
     if key not in body:
