@@ -140,3 +140,9 @@ def test_every_sweep_lesson_expands_to_valid_runs(client_a):
     for lesson in client_a.get("/api/sweeps/lessons").json():
         r = client_a.post_json("/api/sweeps", {"lesson": lesson["slug"]})
         assert r.status_code == 201, (lesson["slug"], r.content)
+
+
+def test_a_huge_grid_is_refused_before_it_is_expanded(client_a):
+    axes = [{"path": p, "values": list(range(1, 1001))} for p in ("/seed", "/training/epochs", "/model/layers/0/units")]
+    r = _post(client_a, axes=axes)
+    assert r.status_code == 400 and "1000000000 points" in r.json()["errors"][0]["message"]

@@ -91,6 +91,12 @@ def generate(parsed: dict) -> list[tuple[int, int, dict, dict]]:
     except SpecError as exc:
         raise ApiError(400, [{"path": "/spec" + e["path"], "message": e["message"]} for e in exc.errors]) from None
     defaults = dump(base_spec)
+    # count before expanding: a grid of a few long value lists is huge
+    n_points = math.prod(len(a.values) for a in axes) if parsed["method"] == "grid" else parsed["samples"]
+    total = n_points * parsed["repeats"]
+    if total > settings.MAX_SWEEP_RUNS:
+        raise ApiError(400, [{"path": "/axes", "message": f"{n_points} points x {parsed['repeats']} repeats = {total} runs; "
+                              f"at most {settings.MAX_SWEEP_RUNS} runs per sweep (DESCENT_MAX_SWEEP_RUNS)"}])
     pts = expand.points(axes, parsed["method"], parsed["samples"], parsed["seed"])
     total = len(pts) * parsed["repeats"]
     if total > settings.MAX_SWEEP_RUNS:
