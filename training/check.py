@@ -15,7 +15,7 @@ from typing import Any, Optional
 from training.data import check as check_data
 from training.model import summarize
 from training.spec import Limits, Spec, SpecError, parse, touches
-from training.spec_messages import polish, subject
+from training.spec_messages import first_per_path, polish, subject
 
 MB = 2**20
 FLOAT_BYTES = 4
@@ -147,7 +147,7 @@ def check(doc: Any, limits: Optional[Limits] = None, upload_root: Optional[Path]
         unlimited = Limits(**{**limits.model_dump(), "max_params": 10**15})
         summary = summarize(spec, tuple(info["input_shape"]), out_dim, unlimited)
     except SpecError as exc:
-        raise SpecError(errors + polish(exc.errors, doc)) from None
+        raise SpecError(first_per_path(errors, polish(exc.errors, doc))) from None
     summary.update(task=info["task"], n_classes=info["n_classes"], input_shape=list(info["input_shape"]),
                    kind=info["kind"])
     if summary["params"] > limits.max_params:

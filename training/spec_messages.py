@@ -418,8 +418,21 @@ def polish(errors: list[dict[str, str]], doc: Any) -> list[dict[str, str]]:
     out = []
     for e in errors:
         text = e["message"]
-        card, _field = subject(e["path"], doc)
+        card, field = subject(e["path"], doc)
         if card and not text.startswith(("Layer ", "Augmentation ")):
             text = f"{card}: {text}"
+        elif not card and field and text[:1].islower() and not text.lower().startswith(field.lower()):
+            text = f"{_cap(field)}: {text}"  # "Loss: cross_entropy needs a classification dataset"
         out.append({**e, "message": _cap(text)})
+    return out
+
+
+def first_per_path(errors: list[dict[str, str]], later: list[dict[str, str]]) -> list[dict[str, str]]:
+    """``later`` errors (a deeper check) only where ``errors`` said nothing about that path yet."""
+    seen = {e["path"] for e in errors}
+    out = list(errors)
+    for e in later:
+        if e["path"] not in seen:
+            seen.add(e["path"])
+            out.append(e)
     return out
