@@ -127,7 +127,7 @@ def load_matching(net: nn.Module, path: Path, exclude: tuple[str, ...] | list[st
         elif key not in saved:
             skipped.setdefault(layer, "not in the saved weights")
         elif tuple(saved[key].shape) != tuple(value.shape):
-            skipped[layer] = f"shape {list(saved[key].shape)} saved, {list(value.shape)} here"
+            skipped.setdefault(layer, f"shape {list(saved[key].shape)} saved, {list(value.shape)} here")
         else:
             new_state[raw_keys[key]] = saved[key].to(value.dtype)
             loaded.add(layer)

@@ -248,6 +248,45 @@ PRESETS: list[dict] = [
     ),
 ]
 
+# -- transfer learning (issue 9): pretrain on digits 0-4, fine-tune on 5-9 with 50 images each ----
+_TRANSFER_CNN = [
+    {"type": "conv2d", "filters": 16, "kernel": 3, "activation": "relu"},
+    {"type": "maxpool2d", "kernel": 2},
+    {"type": "conv2d", "filters": 32, "kernel": 3, "activation": "relu"},
+    {"type": "dense", "units": 64, "activation": "relu"},
+]
+TRANSFER_PLACEHOLDER = "paste-the-pretrain-run-id"  # model.init_from.run until the student fills it in
+_FEW_HIGH_DIGITS = {"dataset": "digits", "classes": [5, 6, 7, 8, 9], "per_class": 50}
+_TRANSFER_TRAINING = {"optimizer": {"name": "momentum", "lr": 0.02}, "training": {"epochs": 5, "batch_size": 25}}
+_TRANSFER_SCRATCH = {"name": "Digits 5-9 from scratch (250 images)", "seed": 0, "data": _FEW_HIGH_DIGITS,
+                     "model": {"layers": _TRANSFER_CNN}, **_TRANSFER_TRAINING}
+_TRANSFER_FINETUNE = {**_TRANSFER_SCRATCH, "name": "Digits 5-9 fine-tuned from 0-4 (250 images)",
+                      "model": {"layers": _TRANSFER_CNN,
+                                "init_from": {"run": TRANSFER_PLACEHOLDER, "weights": "final",
+                                              "exclude": ["dense1", "output"]}}}
+PRESETS += [
+    _preset(
+        "transfer-pretrain", "Transfer learning, step 1: pretrain on the digits 0-4",
+        "Train a small CNN on every image of the digits 0 to 4. Its convolutions learn strokes, "
+        "curves and corners that the other digits are drawn with too. When it has finished, copy "
+        "this run's id from its address: step 2 starts from its weights.",
+        {"seed": 0, "data": {"dataset": "digits", "classes": [0, 1, 2, 3, 4]},
+         "model": {"layers": _TRANSFER_CNN}, "optimizer": {"name": "adam", "lr": 0.003}, "training": {"epochs": 8}},
+    ),
+    _preset(
+        "transfer-finetune", "Transfer learning, step 2: fine-tune on 5-9 with 50 images each",
+        "Only 250 images of the digits 5 to 9. Paste the id of the step-1 run into model.init_from.run: "
+        "the two convolutions start from what they learned on 0-4, the dense layer and the new output "
+        "layer start fresh. Run it and the same network from scratch side by side: the fine-tuned one "
+        "is ahead from the first epoch and ends higher. Then try \"freeze\": true on the convolutions "
+        "to train only the head.",
+        _TRANSFER_FINETUNE,
+    ),
+]
+PRESETS[-1]["panel"], PRESETS[-1]["watch"] = "accuracy", "Validation accuracy after each epoch, fine-tuned vs scratch."
+PRESETS[-1]["variants"] = [{"label": "fine-tuned", "spec": {**_TRANSFER_FINETUNE, "lesson": "transfer-finetune"}},
+                           {"label": "from scratch", "spec": {**_TRANSFER_SCRATCH, "lesson": "transfer-finetune"}}]
+
 # Lessons of issue 7 and, for every preset, the panel to watch, one sentence of what to
 # look for, the runs to compare ("Run both") and spec.lesson = its slug (webapp/lessons).
 from webapp.lessons.catalog import LESSONS, annotate  # noqa: E402
