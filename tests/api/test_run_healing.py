@@ -12,21 +12,23 @@ from webapp.runs.models import Event, Run, Worker
 SPEC = {"data": {"dataset": "xor"}, "training": {"epochs": 3}}
 
 
-def queued_run(age_seconds: float) -> Run:
-    run = Run.objects.create(spec={"training": {"device": "cpu"}}, owner_session="x", last_seq=1,
-                             created=timezone.now() - timedelta(seconds=age_seconds))
-    return run
+def queued_run(age_seconds: float | None) -> Run:
+    """A queued run handed to the broker ``age_seconds`` ago (None: never sent)."""
+    sent = None if age_seconds is None else timezone.now() - timedelta(seconds=age_seconds)
+    return Run.objects.create(spec={"training": {"device": "cpu"}}, owner_session="x", last_seq=1, sent_at=sent,
+                              created=timezone.now() - timedelta(seconds=age_seconds or 60))
 
 
 @pytest.mark.django_db
 def test_queued_runs_missing_from_the_broker_are_sent_again(monkeypatch):
-    held, lost, young = queued_run(60), queued_run(60), queued_run(1)
+    held, lost, young, held_back = queued_run(60), queued_run(60), queued_run(1), queued_run(None)
     monkeypatch.setattr(services, "_broker_task_ids", lambda: {services.task_id(held)})
     sent = []
     monkeypatch.setattr(services, "send", lambda run, queue: sent.append((run.public_id, queue)))
     assert services.resend_lost_queued() == [lost.public_id]
     assert sent == [(lost.public_id, "celery")]  # the young one may still be on its way; the held one is there
     assert young.public_id not in services.resend_lost_queued()
+    assert held_back.public_id not in services.resend_lost_queued()  # e.g. a sweep's waiting run
 
 
 @pytest.mark.django_db(transaction=True)  # /healthz reads the database from a thread of its own

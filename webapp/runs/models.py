@@ -37,6 +37,8 @@ class Run(models.Model):
     summary = models.JSONField(null=True, blank=True)
     stop_requested = models.BooleanField(default=False)
     heartbeat_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # when the task was last handed to the broker (None: held back, e.g. a sweep's waiting run)
+    sent_at = models.DateTimeField(null=True, blank=True)
     pinned = models.BooleanField(default=False, help_text="kept by prune_runs whatever its age")
     client_ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
     last_seq = models.IntegerField(default=0)

@@ -77,6 +77,7 @@ def send(run: Run, queue: str) -> None:
 
     app.send_task(TASK_NAME, args=[run.pk], queue=queue, task_id=task_id(run),
                   retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.3})
+    Run.objects.filter(pk=run.pk).update(sent_at=timezone.now())
 
 
 def _check_capacity(request, key: str, user) -> None:
@@ -222,9 +223,10 @@ def _broker_task_ids() -> set[str] | None:
 def resend_lost_queued(min_age: float = 10.0) -> list[str]:
     """Queued runs whose message the broker no longer holds (Redis restarted) are sent again.
 
-    A duplicate is harmless: only one task can claim a run.
+    Only runs that were sent (``sent_at``): runs held back on purpose (a sweep's waiting
+    runs) stay where they are. A duplicate is harmless: only one task can claim a run.
     """
-    old = Run.objects.filter(status="queued", created__lt=timezone.now() - timedelta(seconds=min_age))
+    old = Run.objects.filter(status="queued", sent_at__lt=timezone.now() - timedelta(seconds=min_age))
     # a sweep's runs wait in the database for their owner's turn (webapp.sweeps.services.release)
     old = old.exclude(sweep_member__dispatched=False)
     if not old.exists():
