@@ -102,3 +102,15 @@ def test_every_integer_field_of_the_spec_has_an_upper_bound():
         for prop, node in model.get("properties", {}).items():
             walk(node, f"{name}.{prop}")
     assert not unbounded, f"give these an upper bound (le=...): {unbounded}"
+
+
+def test_rules_written_elsewhere_name_their_field_and_say_it_once():
+    from training.check import check
+
+    with pytest.raises(SpecError) as exc:
+        check({"data": {"dataset": "plane"}, "loss": "cross_entropy", "augment": [{"type": "hflip"}]})
+    errors = exc.value.errors
+    assert sorted(e["path"] for e in errors) == ["/augment/0/type", "/loss"]  # the data check agreed: no repeat
+    by_path = {e["path"]: e["message"] for e in errors}
+    assert by_path["/loss"].startswith("Loss: cross_entropy needs a classification")
+    assert by_path["/augment/0/type"].startswith("Augmentation 1 (hflip): hflip needs")
