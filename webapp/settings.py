@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "webapp.sweeps",
     "webapp.rooms",
     "webapp.accounts",
+    "webapp.ops",
 ]
 
 MIDDLEWARE = [
