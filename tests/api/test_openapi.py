@@ -35,6 +35,13 @@ def test_the_document_is_served_and_loads_as_openapi(client_a):
     assert all(result.ok() for result in loaded.get_all_operations())
 
 
+def test_the_document_is_valid_against_the_openapi_31_meta_schema():
+    from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR  # the meta-schema schemathesis ships
+
+    errors = [str(e) for e in OPENAPI_31_VALIDATOR.iter_errors(openapi.document())]
+    assert errors == []
+
+
 def test_every_api_url_has_an_entry():
     documented = set(openapi.document()["paths"])
     missing = api_routes() - documented
