@@ -28,7 +28,7 @@ def test_train_streams_the_loss_and_the_boundary_and_the_run_link_shows_the_same
     problems = watch_console(page)
     open_playground(page, live_server_url)
     set_field(page, "/training/epochs", "6")
-    page.wait_for_selector("#validation[data-state='valid']")
+    page.wait_for_selector("#validation[data-state='valid']", state="attached")
     page.click("#train")
 
     wait_points(page, "loss", 0, at_least=3)
@@ -63,14 +63,14 @@ def test_train_streams_the_loss_and_the_boundary_and_the_run_link_shows_the_same
 def test_a_preset_loads_into_the_form_and_runs(live_server_url, page, screenshot):
     problems = watch_console(page)
     open_playground(page, live_server_url)
-    page.wait_for_function("document.querySelectorAll('#presets option').length > 10")
+    page.wait_for_function("() => document.querySelectorAll('#presets option').length > 10")
     page.select_option("#presets", "adam")
     assert page.input_value("[data-path='/data/dataset'] select") == "spiral"
     assert page.input_value("[data-path='/optimizer/name'] select") == "adam"
     assert "Adam" in page.inner_text("#lesson")
     assert spec_in_hash(page)["optimizer"]["name"] == "adam"
     set_field(page, "/training/epochs", "4")
-    page.wait_for_selector("#validation[data-state='valid']")
+    page.wait_for_selector("#validation[data-state='valid']", state="attached")
     page.click("#train")
     assert wait_status(page) == "succeeded"
     page.wait_for_selector("#panel-summary:not([hidden]) table.metrics")
@@ -81,8 +81,9 @@ def test_a_preset_loads_into_the_form_and_runs(live_server_url, page, screenshot
 def test_an_invalid_value_shows_the_error_next_to_its_field_and_in_the_list(live_server_url, page, screenshot):
     open_playground(page, live_server_url)
     set_field(page, "/model/layers/0/units", "-5")
-    page.wait_for_selector("#validation[data-state='invalid']")
-    assert "/model/layers/0/units" in page.inner_text("#validation .error-list")
+    page.wait_for_selector("#validation[data-state='invalid']", state="attached")
+    # the list names the field as the page shows it: cards are numbered from 1
+    assert "Layer 1" in page.inner_text("#validation .error-list")
     field_error = page.locator("[data-path='/model/layers/0/units'] .field-error")
     assert field_error.count() == 1 and field_error.inner_text().strip()
     page.click("#train")  # the server refuses it with the same errors; nothing starts
@@ -91,7 +92,7 @@ def test_an_invalid_value_shows_the_error_next_to_its_field_and_in_the_list(live
     screenshot("invalid_units")
 
     set_field(page, "/model/layers/0/units", "12")
-    page.wait_for_selector("#validation[data-state='valid']")
+    page.wait_for_selector("#validation[data-state='valid']", state="attached")
     assert page.locator(".field-error").count() == 0
 
 
@@ -103,7 +104,7 @@ def test_the_url_hash_round_trips_the_spec(live_server_url, page, browser):
     page.click("#section-model > .section-body .add-row .add-item")
     page.select_option("[data-path='/optimizer/name'] select", "nesterov")
     set_field(page, "/optimizer/momentum", "0.8")
-    page.wait_for_function("location.hash.length > 10 && atob(location.hash.slice(6).replace(/-/g,'+').replace(/_/g,'/')).includes('0.8')")
+    page.wait_for_function("() => location.hash.length > 10 && atob(location.hash.slice(6).replace(/-/g,'+').replace(/_/g,'/')).includes('0.8')")
     spec = spec_in_hash(page)
     assert spec["data"]["dataset"] == "xor"
     assert spec["model"]["layers"][1]["units"] == 12 and spec["model"]["layers"][2]["type"] == "dropout"
@@ -123,7 +124,7 @@ def test_the_url_hash_round_trips_the_spec(live_server_url, page, browser):
 def test_the_lr_range_test_suggests_an_lr_that_one_click_applies(live_server_url, page, screenshot):
     problems = watch_console(page)
     open_playground(page, live_server_url)
-    page.wait_for_function("document.querySelectorAll('#presets option').length > 10")
+    page.wait_for_function("() => document.querySelectorAll('#presets option').length > 10")
     page.select_option("#presets", "lr-range-test")
     assert page.inner_text("#train") == "Run LR range test"
     page.click("#train")
@@ -170,7 +171,7 @@ def test_switching_the_optimizer_drops_the_hyperparameters_the_new_one_does_not_
     answer = _answer_to(page, lambda: page.select_option("[data-path='/optimizer/name'] select", "adam"))
     assert answer.ok, answer.text()
     assert answer.request.post_data_json["spec"]["optimizer"] == {"name": "adam"}
-    page.wait_for_selector("#validation[data-state='valid']")
+    page.wait_for_selector("#validation[data-state='valid']", state="attached")
     assert page.locator("[data-path='/optimizer/momentum']").count() == 0  # adam has none to show
     assert page.locator("[data-path='/optimizer/betas']").count() == 1
     assert _wait_hash(page, lambda s: "momentum" not in s["optimizer"])["optimizer"] == {"name": "adam"}
@@ -192,6 +193,7 @@ def test_switching_the_optimizer_drops_the_hyperparameters_the_new_one_does_not_
 def test_switching_the_schedule_drops_the_fields_the_new_one_does_not_read(live_server_url, page, screenshot):
     problems = watch_console(page)
     open_playground(page, live_server_url)
+    page.click("#section-schedule > summary")  # folded away at first: the rail shows model, data, training
     with pytest.raises(Exception, match="/schedule/max_lr"):
         api_call(page, "validate", {"schedule": {"name": "cosine", "max_lr": 0.1}})
 
@@ -203,7 +205,7 @@ def test_switching_the_schedule_drops_the_fields_the_new_one_does_not_read(live_
     answer = _answer_to(page, lambda: page.select_option("[data-path='/schedule/name'] select", "cosine"))
     assert answer.ok, answer.text()
     assert answer.request.post_data_json["spec"]["schedule"] == {"name": "cosine"}
-    page.wait_for_selector("#validation[data-state='valid']")
+    page.wait_for_selector("#validation[data-state='valid']", state="attached")
     assert page.locator("[data-path='/schedule/max_lr']").count() == 0
     assert page.locator("[data-path='/schedule/min_lr']").count() == 1  # what cosine does read
     assert _wait_hash(page, lambda s: "max_lr" not in s["schedule"])["schedule"] == {"name": "cosine"}
@@ -213,7 +215,7 @@ def test_switching_the_schedule_drops_the_fields_the_new_one_does_not_read(live_
     assert _answer_to(page, lambda: set_field(page, "/schedule/gamma", "0.5")).ok
     answer = _answer_to(page, lambda: page.select_option("[data-path='/schedule/name'] select", "cosine"))
     assert answer.ok and answer.request.post_data_json["spec"]["schedule"] == {"name": "cosine"}
-    page.wait_for_selector("#validation[data-state='valid']")
+    page.wait_for_selector("#validation[data-state='valid']", state="attached")
 
     with page.expect_request("**/api/runs") as created:
         page.click("#train")

@@ -44,7 +44,7 @@ def _open_finished(page, url):
     wait_status(page)
     page.wait_for_selector("#panel-landscape:not([hidden])")
     page.wait_for_selector("#panel-summary:not([hidden]) table.metrics")
-    page.wait_for_function("document.querySelector('#panel-dead .js-plotly-plot')?.data?.length > 0")
+    page.wait_for_function("() => document.querySelector('#panel-dead .js-plotly-plot')?.data?.length > 0")
     page.wait_for_timeout(500)  # the last animation frame of redraws
 
 

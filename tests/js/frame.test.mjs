@@ -25,7 +25,7 @@ test("many requests for one chart before a frame run it once", () => {
 
 test("a frame stops running redraws once its budget is spent, the rest follow", () => {
   const f = fakeFrames();
-  const s = createScheduler({ ...f, budget: 10 });
+  const s = createScheduler({ ...f, budget: 10, duty: 1 });
   const ran = [];
   for (const k of ["a", "b", "c", "d"]) s.request(k, () => { ran.push(k); f.advance(6); });
   f.frame();
@@ -36,7 +36,7 @@ test("a frame stops running redraws once its budget is spent, the rest follow", 
 
 test("a slow redraw still runs, alone, and the longest-waiting goes first", () => {
   const f = fakeFrames();
-  const s = createScheduler({ ...f, budget: 10 });
+  const s = createScheduler({ ...f, budget: 10, duty: 1 });
   const ran = [];
   s.request("old", () => { ran.push("old"); f.advance(50); });
   f.advance(1);
@@ -74,4 +74,32 @@ test("whenIdle resolves once everything is drawn; cancel drops a redraw", async 
   await Promise.resolve();
   assert.equal(n, 1);
   assert.ok(idle);
+});
+
+test("after a slow frame the scheduler rests so drawing keeps to its duty cycle", () => {
+  const f = fakeFrames();
+  const s = createScheduler({ ...f, budget: 10, duty: 0.1 });
+  let n = 0;
+  s.request("big", () => { n += 1; f.advance(100); });
+  f.frame();
+  s.request("big", () => { n += 1; f.advance(100); });
+  for (let i = 0; i < 50; i++) { f.advance(16); f.frame(); } // 800 ms: still resting
+  assert.equal(n, 1);
+  for (let i = 0; i < 10; i++) { f.advance(16); f.frame(); } // past 900 ms
+  assert.equal(n, 2);
+  // drawn time over wall time stays near the duty cycle
+  assert.ok(200 / f.now() < 0.25);
+  assert.equal(s.stats.chart.n, 2);
+});
+
+test("duty 1 draws without resting (replay at top speed)", () => {
+  const f = fakeFrames();
+  const s = createScheduler({ ...f, budget: 10, duty: 0.1 });
+  s.setDuty(1);
+  let n = 0;
+  for (let k = 0; k < 3; k++) {
+    s.request("big", () => { n += 1; f.advance(100); });
+    f.advance(16); f.frame();
+  }
+  assert.equal(n, 3);
 });

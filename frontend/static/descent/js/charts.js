@@ -104,8 +104,10 @@ export class PlotChart {
 
   schedule() {
     if (!this.alive) return;
-    scheduler().request(this, () => this.draw(), this.minInterval);
+    scheduler().request(this, () => this.draw(), this.minInterval, this.label());
   }
+
+  label() { return this.el.closest?.(".panel")?.id || this.el.id || "chart"; }
 
   draw() {
     if (!this.alive) return;

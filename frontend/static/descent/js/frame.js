@@ -4,17 +4,25 @@
 // for the next frame. A redraw may also ask for a minimum interval since its last run
 // (big heatmaps: the decision boundary, the landscape), so a fast stream of events costs
 // a bounded amount of main-thread time however many panels are on. (Issue 7 §1.)
+// Drawing also keeps to a duty cycle: after a frame that drew for d ms (more than its
+// budget: a slow machine, a big chart), the scheduler rests d·(1/duty − 1) ms before
+// drawing again, so redraws take about `duty` of the main thread's time at most and the
+// page stays free for input, the socket and the status line. Replay sets duty to 1.
 // Pure module: the clock and the frame source are injectable (tests/js/frame.test.mjs).
 
 export function createScheduler({
   raf = (fn) => requestAnimationFrame(fn),
   now = () => performance.now(),
   budget = 12,
+  duty = 0.1,
+  maxRest = 4000,
 } = {}) {
-  const tasks = new Map(); // key -> {fn, since, minInterval}
+  const tasks = new Map(); // key -> {fn, since, minInterval, label}
   const last = new Map(); // key -> time of its last run
+  const stats = {}; // label -> {n, ms, max}: what the drawing costs, per panel
   const idle = [];
   let pending = false;
+  let restUntil = -Infinity;
 
   function wake() {
     if (pending) return;
@@ -25,6 +33,7 @@ export function createScheduler({
   function frame() {
     pending = false;
     const start = now();
+    if (start < restUntil) { wake(); return; }
     const due = [...tasks.entries()]
       .filter(([key, t]) => start - (last.get(key) ?? -Infinity) >= t.minInterval)
       .sort((a, b) => a[1].since - b[1].since);
@@ -32,21 +41,30 @@ export function createScheduler({
     for (const [key, t] of due) {
       if (ran > 0 && now() - start >= budget) break; // always at least one per frame
       tasks.delete(key);
-      last.set(key, now());
+      const t0 = now();
+      last.set(key, t0);
       ran += 1;
       try { t.fn(); } catch (err) { console.warn("descent: a redraw failed", err); }
+      const d = now() - t0;
+      const st = stats[t.label] || (stats[t.label] = { n: 0, ms: 0, max: 0 });
+      st.n += 1; st.ms += d; st.max = Math.max(st.max, d);
     }
+    const spent = now() - start;
+    if (spent > budget && duty < 1) restUntil = now() + Math.min(maxRest, spent * (1 / duty - 1));
     if (tasks.size) wake();
     else while (idle.length) idle.shift()();
   }
 
   return {
     /** Ask for fn() on a coming frame; a second request for the same key before it runs replaces the first. */
-    request(key, fn, minInterval = 0) {
+    request(key, fn, minInterval = 0, label = "chart") {
       const prev = tasks.get(key);
-      tasks.set(key, { fn, since: prev ? prev.since : now(), minInterval });
+      tasks.set(key, { fn, since: prev ? prev.since : now(), minInterval, label });
       wake();
     },
+    /** Share of time drawing may take (1: no rest, as fast as frames come). */
+    setDuty(d) { duty = d; if (d >= 1) restUntil = -Infinity; },
+    stats,
     cancel(key) { tasks.delete(key); last.delete(key); },
     /** Run a key's pending redraw now (a chart about to be read or destroyed). */
     flush(key) {
@@ -65,6 +83,10 @@ export function createScheduler({
 // The page's scheduler; node tests make their own with createScheduler().
 let shared = null;
 export function scheduler() {
-  if (!shared) shared = createScheduler();
+  if (!shared) {
+    shared = createScheduler();
+    // what each panel's redraws cost, for the console and bench/bench_ui.py
+    if (typeof window !== "undefined") window.__descentDrawStats = shared.stats;
+  }
   return shared;
 }

@@ -118,6 +118,7 @@ async function toggleReplay(speed) {
   state.view.reset(state.run.spec);
   state.view.setDevice(state.run.device);
   state.replaying = true; // set before the first frame plays its old status events
+  if (speed === "max") scheduler().setDuty(1); // the page has nothing else to do: draw flat out
   state.replay = replay(events, (ev) => state.view.handle(ev), {
     speed, onProgress: (p) => { $("replay-progress").value = p; },
   });
@@ -125,6 +126,7 @@ async function toggleReplay(speed) {
   renderActions();
   await state.replay.done;
   await scheduler().whenIdle(); // the last frame is drawn, not only handed over
+  scheduler().setDuty(0.1);
   state.replay = null;
   state.replaying = false;
   $("replay-progress").hidden = true;
