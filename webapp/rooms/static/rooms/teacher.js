@@ -72,7 +72,7 @@ function cardFor(student) {
   el.querySelector(".spot-btn").addEventListener("click", () => {
     if (c.runId) post("spotlight", { run: c.runId });
   });
-  if ($("#student-grid .muted")) $("#student-grid").replaceChildren();
+  $("#grid-empty")?.remove();
   $("#student-grid").appendChild(el);
   c = { el, runId: null };
   cards.set(student.name, c);

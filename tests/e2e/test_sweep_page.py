@@ -1,0 +1,60 @@
+"""The sweep page in a browser: live table, charts (log axis), best run, compare link, CSV, cancel-all."""
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+SPEC = {"data": {"dataset": "xor", "n_samples": 200}, "training": {"epochs": 4, "batch_size": 32},
+        "monitor": {"diagnostics": False, "boundary": False}}
+
+
+def _post_sweep(page, base, body):
+    """Create the sweep from the page, so this browser session owns it."""
+    page.goto(f"{base}/")
+    return page.evaluate(
+        """async (body) => {
+            const token = (document.cookie.match(/csrftoken=([^;]+)/) || [])[1];
+            const r = await fetch('/api/sweeps', {method: 'POST', body: JSON.stringify(body),
+                headers: {'Content-Type': 'application/json', 'X-CSRFToken': token}});
+            return await r.json();
+        }""", body)
+
+
+def test_sweep_page_fills_table_and_charts_until_done(page, live_server_url, screenshot):
+    sweep = _post_sweep(page, live_server_url, {
+        "spec": SPEC, "method": "grid", "metric": "val_acc",
+        "axes": [{"path": "/optimizer/lr", "log_uniform": [0.001, 0.1], "count": 2},
+                 {"path": "/model/layers/0/units", "values": [4, 8]}]})
+    assert len(sweep["runs"]) == 4
+    page.goto(f"{live_server_url}{sweep['url']}")
+    page.wait_for_function("() => document.querySelector('#sweep-facts').textContent.includes('finished')", timeout=180_000)
+    assert page.locator("#runs-table tbody tr").count() == 4
+    assert page.locator("#points-table tbody tr").count() == 4
+    assert page.locator("#runs-table tbody tr.best").count() == 1
+    # metric against each axis: the lr axis is drawn on a log scale, the units axis is not
+    types = page.evaluate("""() => [...document.querySelectorAll('#axis-charts .js-plotly-plot')]
+                                   .map(d => d.layout.xaxis.type)""")
+    assert types == ["log", "linear"]
+    assert page.locator("#parcoords").is_visible()  # two numeric axes: parallel coordinates
+    href = page.get_attribute("#compare-top", "href")
+    assert href.startswith("/compare?runs=") and len(href.split("=")[1].split(",")) == 4
+    best = page.get_attribute("#runs-table tbody tr.best", "data-run-id")
+    assert href.split("=")[1].split(",")[0] == best
+    csv_text = page.evaluate(f"fetch('/api/sweeps/{sweep['id']}/export/csv').then(r => r.text())")
+    assert csv_text.count("\n") == 5 and "/optimizer/lr" in csv_text.splitlines()[0]
+    screenshot("sweep-page")
+    assert not page.js_errors
+
+
+def test_cancel_all_from_the_page(page, live_server_url):
+    slow = {**SPEC, "training": {"epochs": 400, "batch_size": 8}}
+    sweep = _post_sweep(page, live_server_url, {
+        "spec": slow, "axes": [{"path": "/optimizer/lr", "values": [0.01, 0.02, 0.03, 0.04, 0.05, 0.06]}]})
+    page.goto(f"{live_server_url}{sweep['url']}")
+    page.on("dialog", lambda d: d.accept())
+    page.wait_for_selector("#cancel-all:not([hidden])", timeout=30_000)
+    page.click("#cancel-all")
+    page.wait_for_function("() => document.querySelector('#sweep-facts').textContent.includes('finished')", timeout=60_000)
+    statuses = page.locator("#runs-table tbody td[class^='status-']").all_text_contents()
+    assert statuses and all(s in ("cancelled", "succeeded") for s in statuses) and "cancelled" in statuses
+    assert not page.js_errors
