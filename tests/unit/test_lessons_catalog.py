@@ -28,7 +28,7 @@ def _variant(slug: str, i: int) -> dict:
 
 
 def test_the_five_lessons_are_served_with_panel_watch_and_variants():
-    assert [lesson["slug"] for lesson in LESSONS] == MINE
+    assert set(MINE) <= {lesson["slug"] for lesson in LESSONS}
     for slug in MINE:
         p = BY_SLUG[slug]
         assert p["panel"] in PANEL_IDS and len(p["watch"]) > 20

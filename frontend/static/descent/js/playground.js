@@ -245,7 +245,13 @@ async function main() {
     const spec = loadFromLink();
     if (spec && encodeSpec(spec) !== encodeSpec(state.builder.output())) state.builder.load(spec);
   });
-  api.presets().then((list) => { state.presets = list || []; renderPresets(state.presets); })
+  api.presets().then((list) => {
+    state.presets = list || [];
+    renderPresets(state.presets);
+    // a link from a lesson's run ("Edit in playground", a fork's setup) keeps its lesson
+    const slug = specFromHash()?.lesson;
+    if (slug) showLesson(state.presets.find((p) => p.slug === slug));
+  })
     .catch((err) => console.warn("descent: presets unavailable", err.message));
   document.body.dataset.ready = "1"; // browser tests wait for this
 }
