@@ -104,7 +104,8 @@ def test_the_url_hash_round_trips_the_spec(live_server_url, page, browser):
     page.click("#section-model > .section-body .add-row .add-item")
     page.select_option("[data-path='/optimizer/name'] select", "nesterov")
     set_field(page, "/optimizer/momentum", "0.8")
-    page.wait_for_function("() => location.hash.length > 10 && atob(location.hash.slice(6).replace(/-/g,'+').replace(/_/g,'/')).includes('0.8')")
+    page.wait_for_function("() => location.hash.length > 10"
+                           " && atob(location.hash.slice(6).replace(/-/g,'+').replace(/_/g,'/')).includes('0.8')")
     spec = spec_in_hash(page)
     assert spec["data"]["dataset"] == "xor"
     assert spec["model"]["layers"][1]["units"] == 12 and spec["model"]["layers"][2]["type"] == "dropout"
