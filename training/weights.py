@@ -17,6 +17,8 @@ through a callable it passes in, that the file exists (:func:`check_init_from`).
 from __future__ import annotations
 
 import json
+import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Optional
@@ -193,7 +195,7 @@ def export_onnx(path: Path, out: Path, upload_root: Optional[Path] = None) -> Pa
 
     net, _spec, shape = rebuild(path, upload_root)
     example = torch.zeros((2, *shape))
-    tmp = out.with_suffix(".tmp")
+    tmp = out.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")  # two requests may race
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the TorchScript exporter announces its deprecation

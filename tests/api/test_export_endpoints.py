@@ -109,3 +109,14 @@ def test_init_from_a_run_without_best_weights_is_a_400(client_a, media):
     bad = client_a.post_json("/api/spec/validate",
                              {"spec": {"model": {"init_from": {"run": run.public_id, "weights": "best"}}}})
     assert bad.status_code == 400 and bad.json()["errors"][0]["path"] == "/model/init_from/run"
+
+
+def test_deleting_a_run_deletes_its_weights(client_a, media):
+    r = client_a.post_json("/api/runs", {"spec": {"training": {"epochs": 1},
+                                                  "monitor": {"diagnostics": False, "boundary": False}}})
+    run = Run.objects.get(public_id=r.json()["id"])
+    train(validate(run.spec), ListSink(), artifacts_dir=artifacts_dir(run.public_id))
+    Run.objects.filter(pk=run.pk).update(status="succeeded")
+    assert (artifacts_dir(run.public_id) / "final.safetensors").is_file()
+    assert client_a.delete_json(f"/api/runs/{run.public_id}").status_code == 204
+    assert not artifacts_dir(run.public_id).exists()

@@ -7,4 +7,4 @@ class RunsConfig(AppConfig):
 
     def ready(self) -> None:
         # the worker warms up at start (a signal handler; the web process never sends it)
-        from webapp.runs import warmup  # noqa: F401
+        from webapp.runs import exports, warmup  # noqa: F401  (exports: deleting a run deletes its weights)

@@ -9,10 +9,13 @@ no extra package) and cached beside them.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Optional
 
 from django.conf import settings
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.http import FileResponse
 
 from webapp.runs.api import api
@@ -76,3 +79,9 @@ def run_export_onnx(request, public_id: str):
         except OnnxUnavailable as exc:
             raise ApiError(501, str(exc)) from None
     return _download(out, f"descent_{public_id}_{which}.onnx", "application/octet-stream")
+
+
+@receiver(post_delete, sender=Run, dispatch_uid="runs.exports.delete_artifacts")
+def delete_artifacts(sender, instance: Run, **_kwargs) -> None:
+    """A deleted run (DELETE /api/runs/<id>, pruning) takes its weights with it."""
+    shutil.rmtree(artifacts_dir(instance.public_id), ignore_errors=True)
