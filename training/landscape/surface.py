@@ -9,8 +9,9 @@ its weights and its input (the data) is fixed, so its output at ``w + a·d1 + b�
 Floating-point buffers (batch-norm running statistics) may move too (``buffer_dirs``):
 the init→final interpolation moves them with the weights, as the reference's ``states``
 mode does. Where stacking does not pay (tiny models, convolutions vmap handles poorly)
-the per-point path is faster; ``method="auto"`` times one point of each and keeps the
-faster one for the rest of the grid.
+the per-point path is faster; ``method="auto"`` times both on the first points (on the
+CPU) and keeps the faster one for the rest of the grid. An MLP (dense units, dropout,
+parameter-free activations) skips vmap: its stacked layers are one ``baddbmm`` each.
 """
 
 from __future__ import annotations
@@ -164,6 +165,10 @@ class LossSurface:
         self.max_chunk = max_chunk
         self.method = method
         self.chosen: str | None = None if method == "auto" else method
+        if method == "auto" and x.device.type != "cpu":
+            # a GPU runs stacked points in parallel, and its asynchronous kernels would
+            # make the timing of the first points meaningless anyway
+            self.chosen = "vectorized"
         self.timings: dict[str, float] = {}  # seconds per point measured by "auto"
         self._runs = {"loop": 0, "vectorized": 0}
         self.clock: Callable[[], float] = time.perf_counter
