@@ -102,3 +102,12 @@ def test_admin_stop_action_cancels_a_queued_run(client_a, db):
     r = client_a.post("/admin/runs/run/", {"action": "request_stop", "_selected_action": [pk]}, **client_a._csrf())
     assert r.status_code == 302
     assert Run.objects.get(pk=pk).status == "cancelled"
+
+
+def test_every_page_offers_log_in_and_then_shows_the_name_and_log_out(client_a, db):
+    page = client_a.get("/").content.decode()
+    assert 'href="/accounts/login?next=/"' in page and "Log out" not in page
+    User.objects.create_user("ada", password=PASSWORD)
+    form(client_a, "/accounts/login", username="ada", password=PASSWORD)
+    page = client_a.get("/").content.decode()
+    assert 'class="account-name">ada<' in page and 'action="/accounts/logout"' in page
