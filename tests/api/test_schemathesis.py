@@ -66,17 +66,29 @@ def report():
 
 @pytest.fixture
 def existing(client_a):
-    """Ids of real objects, so that positive cases reach past the 404 (made by another session)."""
+    """Path parameters of real objects, so that positive cases reach past the 404 (made by another session)."""
     r = client_a.post_json("/api/runs", {"spec": {"data": {"dataset": "xor"}, "training": {"epochs": 2}}})
     assert r.status_code == 201, r.content
-    return {"public_id": r.json()["id"]}
+    out = {"/api/runs/": {"public_id": r.json()["id"]}}
+    r = client_a.post_json("/api/rooms", {"name": "fuzzed"})
+    if r.status_code == 201:
+        out["/api/rooms/"] = {"code": r.json()["code"]}
+    lessons = client_a.get("/api/sweeps/lessons")
+    if lessons.status_code == 200 and isinstance(lessons.json(), (list, dict)):
+        items = lessons.json() if isinstance(lessons.json(), list) else lessons.json().get("lessons", [])
+        slug = items[0].get("slug") if items and isinstance(items[0], dict) else None
+        r = client_a.post_json("/api/sweeps", {"lesson": slug}) if slug else None
+        if r is not None and r.status_code == 201 and "id" in r.json():
+            out["/api/sweeps/"] = {"public_id": r.json()["id"]}
+    return out
 
 
 @pytest.mark.parametrize("operation,mode", CASES, ids=[f"{o.method.upper()} {o.path} {m.value}" for o, m in CASES])
 def test_no_server_error_and_every_response_matches_the_document(existing, operation, mode):
     fixed = {}
-    if mode.is_positive and operation.path.startswith("/api/runs/{public_id}"):
-        fixed = {"path_parameters": existing}
+    for prefix, params in existing.items():
+        if mode.is_positive and operation.path.startswith(prefix + "{"):
+            fixed = {"path_parameters": params}
 
     @given(case=operation.as_strategy(generation_mode=mode, **fixed))
     @settings(max_examples=MAX_EXAMPLES[mode.value], deadline=None, derandomize=True, database=None,
