@@ -83,6 +83,14 @@ export class NeuronsPanel {
       return;
     }
     this.ensure();
+    if (ev.kind === "conv" && !this.convHelp) {
+      this.convHelp = true;
+      const help = this.panel.el.querySelector(".help");
+      if (help) {
+        help.textContent = "The first conv layer's filters (what each one looks for) and its feature maps for " +
+          "one validation image (where it found it). Orange positive, blue negative.";
+      }
+    }
     if (ev.inputs) this.inputs = ev.inputs;
     if (ev.image) this.image = ev.image;
     this.history.push(ev);
