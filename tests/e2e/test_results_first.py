@@ -50,7 +50,7 @@ def test_after_train_the_loss_and_the_boundary_are_visible_without_scrolling(liv
     open_playground(wide, live_server_url, _hash(spec))
     wide.wait_for_selector("#validation[data-state='valid']", state="attached")
     # before training: the data and the network are on the right
-    wide.wait_for_function("() => { const el = document.querySelector('#data-preview .js-plotly-plot');"
+    wide.wait_for_function("() => { const el = document.querySelector('#data-preview.js-plotly-plot');"
                            " return !!(el && el.data && el.data.length >= 2); }", timeout=120_000)
     wide.wait_for_selector("#network-picture svg")
     wide.screenshot(path=str(SHOTS / "playground_before_train_1440.png"))
@@ -165,7 +165,7 @@ def test_run_page_offers_metrics_csv_and_spec_json(live_server_url, wide):
     # every chart keeps Plotly's "download as PNG" button
     charts = wide.locator(".panel .js-plotly-plot").count()
     assert charts >= 2
-    assert wide.locator(".panel .js-plotly-plot .modebar-btn[data-title*='png']").count() == charts
+    assert wide.locator(".panel .js-plotly-plot .modebar-btn[data-title*='png' i]").count() == charts
 
 
 def test_axe_finds_nothing_on_the_playground_and_the_run_page(live_server_url, wide):

@@ -59,6 +59,7 @@ export function destroyWithin(root) {
 export function liveCharts() { return charts.size; }
 
 let revision = 0;
+const OFFSCREEN_MS = 2000;
 
 /**
  * A chart redrawn with Plotly.react through the page's frame scheduler (frame.js):
@@ -84,6 +85,16 @@ export class PlotChart {
       this.resize();
     }) : null;
     this.observer?.observe(el);
+    // A chart out of view (below the fold, a folded panel) redraws at most every
+    // OFFSCREEN_MS; scrolled into view, it catches up at once.
+    this.visible = true;
+    this.io = typeof IntersectionObserver === "function" ? new IntersectionObserver((entries) => {
+      const v = entries[entries.length - 1].isIntersecting;
+      const was = this.visible;
+      this.visible = v;
+      if (v && !was && this.waiting) this.schedule();
+    }, { rootMargin: "150px" }) : null;
+    this.io?.observe(el);
   }
 
   fullLayout() {
@@ -104,7 +115,9 @@ export class PlotChart {
 
   schedule() {
     if (!this.alive) return;
-    scheduler().request(this, () => this.draw(), this.minInterval, this.label());
+    this.waiting = true;
+    const every = this.visible ? this.minInterval : Math.max(this.minInterval, OFFSCREEN_MS);
+    scheduler().request(this, () => { this.waiting = false; this.draw(); }, every, this.label());
   }
 
   label() { return this.el.closest?.(".panel")?.id || this.el.id || "chart"; }
@@ -137,6 +150,7 @@ export class PlotChart {
     this.alive = false;
     charts.delete(this);
     this.observer?.disconnect();
+    this.io?.disconnect();
     scheduler().cancel(this);
     Plotly.purge(this.el);
   }

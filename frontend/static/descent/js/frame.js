@@ -14,8 +14,8 @@ export function createScheduler({
   raf = (fn) => requestAnimationFrame(fn),
   now = () => performance.now(),
   budget = 12,
-  duty = 0.1,
-  maxRest = 4000,
+  duty = 0.15,
+  maxRest = 1500,
 } = {}) {
   const tasks = new Map(); // key -> {fn, since, minInterval, label}
   const last = new Map(); // key -> time of its last run
@@ -75,6 +75,9 @@ export function createScheduler({
       t.fn();
     },
     get size() { return tasks.size; },
+    /** What waits, for debugging: [[label, ms waiting, minInterval]]. */
+    pending() { return [...tasks.values()].map((t) => [t.label, Math.round(now() - t.since), t.minInterval]); },
+    get resting() { return Math.max(0, restUntil - now()); },
     /** Resolves once nothing is waiting to be drawn. */
     whenIdle() { return tasks.size ? new Promise((r) => idle.push(r)) : Promise.resolve(); },
   };
@@ -86,7 +89,7 @@ export function scheduler() {
   if (!shared) {
     shared = createScheduler();
     // what each panel's redraws cost, for the console and bench/bench_ui.py
-    if (typeof window !== "undefined") window.__descentDrawStats = shared.stats;
+    if (typeof window !== "undefined") { window.__descentDrawStats = shared.stats; window.__descentScheduler = shared; }
   }
   return shared;
 }

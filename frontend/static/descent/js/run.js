@@ -126,7 +126,7 @@ async function toggleReplay(speed) {
   renderActions();
   await state.replay.done;
   await scheduler().whenIdle(); // the last frame is drawn, not only handed over
-  scheduler().setDuty(0.1);
+  scheduler().setDuty(0.15);
   state.replay = null;
   state.replaying = false;
   $("replay-progress").hidden = true;

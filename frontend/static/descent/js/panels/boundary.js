@@ -1,7 +1,7 @@
 // Decision boundary: the model's prediction over a grid of the 2-D input plane,
 // with the dataset drawn on top (train filled, validation hollow). For poly1d
 // (1-D regression) the model's curve is drawn over the points instead.
-import { PlotChart, PALETTE, axis } from "../charts.js";
+import { PlotChart, PALETTE, axis, baseLayout } from "../charts.js";
 import { makePanel, chartDiv } from "./panel.js";
 
 /** Blend a hex colour with white: t = 0 gives the colour, t = 1 white. */
@@ -50,11 +50,33 @@ export class BoundaryPanel {
 
   layout() {
     const curve = this.last && this.last.curve;
+    const ev = this.last;
+    if (curve || !ev?.x?.length || !ev?.y?.length) {
+      return { xaxis: axis(this.dataset?.feature_names?.[0] || "x1"), yaxis: axis(curve ? "target" : this.dataset?.feature_names?.[1] || "x2") };
+    }
+    // Equal scales on both axes, computed here rather than with Plotly's scaleanchor:
+    // the plot area gets the data's aspect ratio inside the element, and the spare room
+    // goes to the margins. (scaleanchor + constrain fits against the previous draw and
+    // needs several redraws to settle, which a throttled chart does not get.)
+    const half = (a) => (a.length > 1 ? (a[1] - a[0]) / 2 : 0.5);
+    const xr = [ev.x[0] - half(ev.x), ev.x[ev.x.length - 1] + half(ev.x)];
+    const yr = [ev.y[0] - half(ev.y), ev.y[ev.y.length - 1] + half(ev.y)];
+    const m = baseLayout().margin;
+    const W = this.chart?.el.clientWidth || 0;
+    const H = this.chart?.el.clientHeight || 0;
+    const margin = { ...m };
+    const w = W - m.l - m.r;
+    const hh = H - m.t - m.b;
+    if (w > 0 && hh > 0) {
+      const k = Math.min(w / (xr[1] - xr[0]), hh / (yr[1] - yr[0]));
+      const dx = w - k * (xr[1] - xr[0]);
+      const dy = hh - k * (yr[1] - yr[0]);
+      margin.l += dx / 2; margin.r += dx / 2; margin.t += dy / 2; margin.b += dy / 2;
+    }
     return {
-      // constrain: "domain" shrinks the plot to keep the aspect instead of padding the range
-      xaxis: axis(this.dataset?.feature_names?.[0] || "x1", curve ? {} : { constrain: "domain" }),
-      yaxis: curve ? axis("target") : axis(this.dataset?.feature_names?.[1] || "x2",
-        { scaleanchor: "x", scaleratio: 1, constrain: "domain" }),
+      margin,
+      xaxis: axis(this.dataset?.feature_names?.[0] || "x1", { range: xr, automargin: false }),
+      yaxis: axis(this.dataset?.feature_names?.[1] || "x2", { range: yr, automargin: false }),
     };
   }
 
