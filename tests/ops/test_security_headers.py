@@ -40,13 +40,15 @@ def test_scripts_run_only_from_our_origin_never_from_markup_or_eval(client_a):
 
 
 def test_every_inline_handler_in_the_templates_is_allowed_by_its_hash():
-    handlers, scripts = set(), []
+    handlers, scripts, styles = set(), [], []
     for folder in TEMPLATE_DIRS:
         for f in folder.rglob("*.html"):
             text = f.read_text()
             handlers |= {m.group(2) for m in re.finditer(r"\son([a-z]+)=\"([^\"]*)\"", text)}
             scripts += [f"{f.name}: {m.group(0)[:60]}" for m in re.finditer(r"<script(?![^>]*\bsrc=)[^>]*>", text)]
+            styles += [f.name for _ in re.finditer(r"<style\b", text)]
     assert scripts == [], "inline <script> blocks would be refused by the CSP: move them to a static module"
+    assert styles == [], "inline <style> blocks are refused (style-src-elem 'self'): use descent.css"
     assert handlers <= set(INLINE_HANDLERS), f"add to webapp.security.INLINE_HANDLERS or move to JS: {handlers}"
     policy = content_security_policy()
     for handler in INLINE_HANDLERS:
