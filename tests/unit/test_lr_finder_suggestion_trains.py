@@ -17,7 +17,7 @@ SETUPS = {
               "model": {"layers": [{"type": "dense", "units": 16}, {"type": "dense", "units": 16}]},
               "training": {"epochs": 10, "batch_size": 16}},
 }
-SWEEP = [10 ** (k / 2) for k in range(-7, 2)]  # 3e-4 ... 3
+SWEEP = [10 ** (k / 2) for k in range(-6, 1)]  # 1e-3 ... 1
 
 
 def doc(setup: str, optimizer: str, **extra) -> dict:
