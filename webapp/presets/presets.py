@@ -274,18 +274,16 @@ PRESETS += [
          "model": {"layers": _TRANSFER_CNN}, "optimizer": {"name": "adam", "lr": 0.003}, "training": {"epochs": 8}},
     ),
     _preset(
-        "transfer-finetune", "Transfer learning, step 2: fine-tune on 5-9 with 50 images each",
-        "Only 250 images of the digits 5 to 9. Paste the id of the step-1 run into model.init_from.run: "
-        "the two convolutions start from what they learned on 0-4, the dense layer and the new output "
-        "layer start fresh. Run it and the same network from scratch side by side: the fine-tuned one "
-        "is ahead from the first epoch and ends higher. Then try \"freeze\": true on the convolutions "
-        "to train only the head.",
-        _TRANSFER_FINETUNE,
+        "transfer-finetune", "Transfer learning, step 2: 50 images each of 5-9, from scratch vs fine-tuned",
+        "Only 250 images of the digits 5 to 9. This run learns them from scratch. Then edit it: add "
+        "\"init_from\": {\"run\": \"<the step-1 run's id>\", \"exclude\": [\"dense1\", \"output\"]} to the "
+        "model and run it again. The two convolutions now start from what they learned on 0-4 (the "
+        "dense layer and the new output layer start fresh): the fine-tuned run is ahead from the first "
+        "epoch and ends higher. Then try \"freeze\": true on the convolutions to train only the head.",
+        _TRANSFER_SCRATCH,
     ),
 ]
 PRESETS[-1]["panel"], PRESETS[-1]["watch"] = "accuracy", "Validation accuracy after each epoch, fine-tuned vs scratch."
-PRESETS[-1]["variants"] = [{"label": "fine-tuned", "spec": {**_TRANSFER_FINETUNE, "lesson": "transfer-finetune"}},
-                           {"label": "from scratch", "spec": {**_TRANSFER_SCRATCH, "lesson": "transfer-finetune"}}]
 
 # Lessons of issue 7 and, for every preset, the panel to watch, one sentence of what to
 # look for, the runs to compare ("Run both") and spec.lesson = its slug (webapp/lessons).
