@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]  # live app start + training on a shared machine
 
 
 @pytest.fixture

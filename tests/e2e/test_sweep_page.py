@@ -2,7 +2,7 @@
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]  # live app start + training on a shared machine
 
 SPEC = {"data": {"dataset": "xor", "n_samples": 200}, "training": {"epochs": 4, "batch_size": 32},
         "monitor": {"diagnostics": False, "boundary": False}}

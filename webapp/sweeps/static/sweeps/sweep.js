@@ -3,8 +3,10 @@
 const id = document.body.dataset.sweepId;
 const POLL_MS = 1500;
 const $ = (sel) => document.querySelector(sel);
-const short = (p) => p.split("/").filter(Boolean).slice(-2).join(".");
-const fmt = (v) => v === null || v === undefined ? "–" : typeof v === "number" ? (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4 ? v.toExponential(2) : +v.toPrecision(4)) : String(v);
+const short = (p) => p.replace(/^\//, "");
+const fmt = (v) => v === null || v === undefined ? "–" : typeof v === "number"
+  ? (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4) ? v.toExponential(2) : +v.toPrecision(4)) : String(v);
+const pm = (mean, std, n) => (mean === null ? "–" : n > 1 && std !== null ? `${fmt(mean)} ± ${fmt(std)}` : fmt(mean));
 const csrf = () => (document.cookie.match(/csrftoken=([^;]+)/) || [])[1] || "";
 
 function cell(tr, text, cls) {
@@ -36,8 +38,8 @@ function drawTables(s) {
     if (s.best && p.runs.includes(s.best)) tr.className = "best";
     for (const path of paths) cell(tr, fmt(p.values[path]));
     cell(tr, String(p.n));
-    cell(tr, p.mean === null ? "–" : `${fmt(p.mean)} ± ${fmt(p.std)}`);
-    cell(tr, p.best_mean === null ? "–" : `${fmt(p.best_mean)} ± ${fmt(p.best_std)}`);
+    cell(tr, pm(p.mean, p.std, p.n));
+    cell(tr, pm(p.best_mean, p.best_std, p.n));
     pb.appendChild(tr);
   }
   header($("#runs-table"), ["run", ...paths.map(short), "seed", "status", `${s.metric} final`, `${s.metric} best`]);
@@ -79,24 +81,41 @@ function drawCharts(s) {
     }
     Plotly.react(div, traces, {
       title: { text: `${s.metric} vs ${short(axis.path)}` }, margin: { t: 40, r: 10, l: 50, b: 40 }, showlegend: false,
-      xaxis: { title: { text: axis.path }, type: axis.log && numeric ? "log" : (numeric ? "linear" : "category") },
-      yaxis: { title: { text: s.metric } },
+      xaxis: { title: { text: axis.path }, type: axis.log && numeric ? "log" : (numeric ? "linear" : "category"), autorange: true },
+      yaxis: { title: { text: s.metric }, autorange: true },
     }, { displayModeBar: false, responsive: true });
   });
+  // Parallel coordinates as plain SVG lines (Plotly's parcoords needs WebGL, which projectors'
+  // laptops and headless browsers often lack): one line per finished run over axes scaled to
+  // [0, 1] (log10 for log axes), coloured by the metric.
   const pc = $("#parcoords");
   const numericAxes = s.axes.filter((a) => done.every((r) => typeof r.values[a.path] === "number"));
   if (numericAxes.length >= 2 && done.length) {
     pc.hidden = false;
-    const dims = numericAxes.map((a) => ({
-      label: short(a.path) + (a.log ? " (log10)" : ""),
-      values: done.map((r) => (a.log ? Math.log10(r.values[a.path]) : r.values[a.path])),
-    }));
+    const dims = [...numericAxes.map((a) => ({ label: short(a.path) + (a.log ? " (log)" : ""),
+                                               get: (r) => (a.log ? Math.log10(r.values[a.path]) : r.values[a.path]) })),
+                  { label: s.metric, get: (r) => r.final }];
+    const scaled = dims.map((d) => {
+      const v = done.map(d.get);
+      const lo = Math.min(...v), hi = Math.max(...v);
+      return v.map((x) => (hi > lo ? (x - lo) / (hi - lo) : 0.5));
+    });
     const metric = done.map((r) => r.final);
-    dims.push({ label: s.metric, values: metric });
-    Plotly.react(pc, [{ type: "parcoords", dimensions: dims,
-                        line: { color: metric, colorscale: "Viridis", showscale: true, reversescale: s.goal === "min" } }],
-                 { margin: { t: 50, l: 60, r: 60, b: 20 }, title: { text: "Parallel coordinates (finished runs)" } },
-                 { displayModeBar: false, responsive: true });
+    const mlo = Math.min(...metric), mhi = Math.max(...metric);
+    const colour = (m) => {
+      let t = mhi > mlo ? (m - mlo) / (mhi - mlo) : 1;
+      if (s.goal === "min") t = 1 - t;
+      return `hsl(${Math.round(240 - 200 * t)}, 70%, 45%)`;
+    };
+    const traces = done.map((r, i) => ({
+      x: dims.map((_, j) => j), y: scaled.map((col) => col[i]), mode: "lines+markers", type: "scatter",
+      line: { color: colour(r.final), width: r.id === s.best ? 4 : 1.5 }, marker: { size: 4 },
+      hovertext: `${r.id}: ${fmt(r.final)}`, hoverinfo: "text", showlegend: false }));
+    Plotly.react(pc, traces, {
+      title: { text: "Parallel coordinates (finished runs; colour: " + s.metric + ")" }, margin: { t: 40, l: 30, r: 30, b: 40 },
+      xaxis: { tickvals: dims.map((_, j) => j), ticktext: dims.map((d) => d.label), range: [-0.2, dims.length - 0.8] },
+      yaxis: { range: [-0.05, 1.05], showticklabels: false, zeroline: false },
+    }, { displayModeBar: false, responsive: true });
   }
 }
 
