@@ -6,6 +6,7 @@ span two filter-normalized random directions, or the two PCA directions of the p
 
 - ``directions``: parameters as named tensors, filter normalization, grid axes
 - ``surface``: many grid points at once (vmap, factorized first layer) or point by point
+- ``stem``: how a network splits into the factorized first layer and the stacked tail
 - ``pca``: principal directions of the training path
 - ``sharpness``: top Hessian eigenvalue and trace (PyHessian)
 - ``tracker``: checkpoints during training, surfaces and events at the end

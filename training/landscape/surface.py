@@ -25,114 +25,14 @@ from torch.func import functional_call, vmap
 
 from training.landscape.directions import Params
 from training.landscape.directions import params_of as params_of_net
+from training.landscape.stem import Tail, act_bytes_per_sample, act_inplace, dense_tail, find_stem
+
+__all__ = ["LossFn", "LossSurface", "act_bytes_per_sample", "default_budget", "grid_coeffs", "loop_surface", "surface_2d"]
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 METHODS = ("auto", "vectorized", "loop")
 CPU_SAMPLES = 512
 LOOP_MARGIN = 0.8
-
-
-class _Tail(nn.Module):
-    """The network from the activation of unit ``k`` onwards (the part after the factorized stem)."""
-
-    def __init__(self, net: nn.Module, k: int):
-        super().__init__()
-        self.net, self.k = net, k
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        x = self.net.units[self.k].act(z)
-        for unit in self.net.units[self.k + 1:]:
-            x = unit(x)
-        return x
-
-
-def _has_state(m: nn.Module) -> bool:
-    return any(True for _ in m.parameters()) or any(True for _ in m.buffers())
-
-
-def _find_stem(net: nn.Module) -> int | None:
-    """Index of the first unit with parameters if its body is stateless modules then an affine layer.
-
-    The units before it hold no parameters or buffers (flatten, pooling, dropout: all
-    fixed maps of the data in eval mode), so its input is computed once.
-    """
-    units = getattr(net, "units", None)
-    if units is None:
-        return None
-    for k, unit in enumerate(units):
-        if not _has_state(unit):
-            continue
-        m = getattr(unit, "weight_module", None)
-        body = getattr(unit, "body", None)
-        if not isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d)) or body is None:
-            return None
-        mods = list(body) if isinstance(body, nn.Sequential) else [body]
-        # modules before the affine layer (Flatten, ZeroPad2d) only reshape the fixed input
-        if mods[-1] is not m or any(_has_state(x) for x in mods[:-1]):
-            return None
-        return k
-    return None
-
-
-# elementwise, parameter-free maps: they act on a (points, samples, features) stack as they do
-# on (samples, features); dropout is the identity in eval mode
-_ELEMENTWISE = (nn.Identity, nn.ReLU, nn.Tanh, nn.Sigmoid, nn.LeakyReLU, nn.ELU, nn.SELU, nn.GELU, nn.Dropout)
-
-
-def _elementwise(m: nn.Module) -> bool:
-    from training.model import GaussianDropout
-
-    mods = list(m) if isinstance(m, nn.Sequential) else [m]
-    return all(isinstance(x, (*_ELEMENTWISE, GaussianDropout)) and not _has_state(x) for x in mods)
-
-
-def _dense_tail(net: nn.Module, k: int) -> list[tuple[str, nn.Module]] | None:
-    """The units after a dense stem as (Linear parameter prefix or "", activation) steps, or None.
-
-    Only plain dense units, dropout and parameter-free activations qualify (an MLP): their
-    stacked evaluation is a chain of ``baddbmm`` and in-place activations, without vmap.
-    """
-    units = net.units
-    if not isinstance(units[k].body, nn.Linear) or not _elementwise(units[k].act):
-        return None
-    steps: list[tuple[str, nn.Module]] = []
-    for j in range(k + 1, len(units)):
-        u = units[j]
-        if isinstance(u.body, nn.Linear) and u.weight_module is u.body and _elementwise(u.act):
-            steps.append((f"units.{j}.body.", u.act))
-        elif _elementwise(u.body) and _elementwise(u.act):
-            steps.append(("", nn.Sequential(u.body, u.act)))
-        else:
-            return None
-    return steps
-
-
-def _act_(m: nn.Module, h: torch.Tensor) -> torch.Tensor:
-    if isinstance(m, nn.ReLU):
-        return h.relu_()  # in place: the stack is the chunk's biggest tensor
-    return m(h)
-
-
-def act_bytes_per_sample(net: nn.Module, x1: torch.Tensor) -> int:
-    """Bytes of every module output for one sample (in eval mode: BatchNorm takes a batch of 1)."""
-    total = [x1.numel() * x1.element_size()]
-    modes = [(m, m.training) for m in net.modules()]
-    net.eval()
-
-    def hook(_m, _i, out):
-        if isinstance(out, torch.Tensor):
-            total[0] += out.numel() * out.element_size()
-
-    handles = [m.register_forward_hook(hook) for m in net.modules() if not list(m.children())]
-    try:
-        with torch.no_grad():
-            net(x1)
-    finally:
-        for h in handles:
-            h.remove()
-        for m, mode in modes:
-            m.training = mode
-    return total[0]
 
 
 def default_budget(device: torch.device) -> int:
@@ -176,7 +76,7 @@ class LossSurface:
         net.eval()
         try:
             self.act_bytes = act_bytes_per_sample(net, x[:1])
-            self.stem = _find_stem(net) if factorize else None
+            self.stem = find_stem(net) if factorize else None
             if self.stem is not None:
                 self._setup_stem()
         finally:
@@ -194,7 +94,7 @@ class LossSurface:
             self.h = h  # the stem's input: the data after parameter-free units (flatten, pool...)
             self.stem_mod = units[k].body
             self.stem_names = {f"units.{k}.body.{n}" for n, _ in self.stem_mod.named_parameters()}
-            self.tail = _Tail(self.net, k)
+            self.tail = Tail(self.net, k)
             z1 = self.stem_mod(h[:1])
             self.z_numel = z1.numel()
             self.tail_act_bytes = act_bytes_per_sample(self.tail, z1)  # what each point needs
@@ -204,7 +104,7 @@ class LossSurface:
             if ref.shape != got.shape or not torch.allclose(ref, got, rtol=1e-4, atol=1e-5):
                 self.stem = None
                 return
-            self.dense = _dense_tail(self.net, k)
+            self.dense = dense_tail(self.net, k)
             if self.dense is not None:
                 p = params_of_net(self.net)
                 z = self.stem_mod(h[:8]).unsqueeze(0)
@@ -325,7 +225,7 @@ class LossSurface:
 
     def _dense_logits(self, z: torch.Tensor, stacked: Params, shared: Params) -> torch.Tensor:
         """The MLP tail on a (points, samples, features) stack: baddbmm per layer, activations in place."""
-        h = _act_(self.net.units[self.stem].act, z)
+        h = act_inplace(self.net.units[self.stem].act, z)
         for prefix, act in self.dense:
             if prefix:
                 w = stacked.get(prefix + "weight", shared.get(prefix + "weight"))
@@ -337,7 +237,7 @@ class LossSurface:
                     h = torch.nn.functional.linear(h, w, b if b is None or b.dim() == 1 else None)
                     if b is not None and b.dim() == 2:
                         h += b.unsqueeze(-2)
-            h = _act_(act, h)
+            h = act_inplace(act, h)
         return h
 
     def _chunk(self, state: dict, c: torch.Tensor, moving: list[str], s: int, zs_cache: dict | None) -> torch.Tensor:
