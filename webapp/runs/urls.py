@@ -1,8 +1,8 @@
 from django.urls import path
 
 from webapp.runs import views
-from webapp.runs.exports import run_export_onnx, run_export_weights
 from webapp.runs.csv_export import run_export_csv
+from webapp.runs.exports import run_export_onnx, run_export_weights
 
 urlpatterns = [
     path("", views.playground, name="playground"),
