@@ -26,6 +26,11 @@ def test_dense_net_draws_neurons_and_the_scrubber_moves_through_epochs(live_serv
     page.dispatch_event("#neurons-epoch", "input")
     assert page.inner_text("#neurons-epoch-label") == "1"
     assert "epoch 1" in page.get_attribute("#panel-neurons canvas", "aria-label")
+    # the scrubber moves the decision boundary to the same epoch, and back to the newest
+    page.wait_for_function("document.querySelector('#panel-boundary .caption').textContent === 'epoch 1'")
+    page.fill("#neurons-epoch", "2")
+    page.dispatch_event("#neurons-epoch", "input")
+    page.wait_for_function("document.querySelector('#panel-boundary .caption').textContent === 'epoch 3'")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.locator("#panel-neurons").screenshot(path=str(ARTIFACTS / "neurons-dense.png"))
     assert not browser_errors(page)

@@ -78,7 +78,7 @@ export class RunView {
     this.landscape = new LandscapePanel(this.grid);
     this.lrfinder = new LrFinderPanel(this.grid, this.opts.onApplyLr);
     this.summary = new SummaryPanel(this.grid);
-    this.neurons = new NeuronsPanel(this.grid);
+    this.neurons = new NeuronsPanel(this.grid, this.boundary);  // its epoch scrubber moves the boundary too
     this.controlEvents = [];
   }
 

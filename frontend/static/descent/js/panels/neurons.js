@@ -50,8 +50,15 @@ function normalized(rows) {
 }
 
 export class NeuronsPanel {
-  constructor(grid) {
+  /** @param boundary the run view's BoundaryPanel: the scrubber shows its epoch there too */
+  constructor(grid, boundary = null) {
     this.grid = grid;
+    this.frames = new Map();  // epoch -> boundary event, for the scrubber
+    if (boundary && typeof boundary.add === "function") {
+      const show = boundary.add.bind(boundary);
+      this.showBoundary = show;
+      boundary.add = (ev) => { this.keepFrame(ev); if (this.follow) show(ev); };
+    }
     this.panel = null;
     this.history = [];
     this.inputs = null;
@@ -99,6 +106,23 @@ export class NeuronsPanel {
     if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.draw(); });
   }
 
+  keepFrame(ev) {
+    this.frames.set(ev.epoch, ev);
+    if (this.frames.size > 150) {  // keep the epochs the scrubber can reach, and the newest
+      const wanted = new Set(this.history.map((e) => e.epoch));
+      const newest = Math.max(...this.frames.keys());
+      for (const k of this.frames.keys()) if (!wanted.has(k) && k !== newest) this.frames.delete(k);
+    }
+  }
+
+  /** The boundary of the scrubbed epoch (or the newest one before it). */
+  syncBoundary(epoch) {
+    if (!this.showBoundary || !this.frames.size) return;
+    let best = null;
+    for (const [k, ev] of this.frames) if (k <= epoch && (!best || k > best.epoch)) best = ev;
+    if (best && best !== this.shownFrame) { this.shownFrame = best; this.showBoundary(best); }
+  }
+
   /** The event shown now (the scrubber's epoch). */
   current() { return this.history[Number(this.scrub.value)] || this.history[this.history.length - 1]; }
 
@@ -106,6 +130,7 @@ export class NeuronsPanel {
     const ev = this.current();
     if (!ev) return;
     this.label.textContent = String(ev.epoch);
+    this.syncBoundary(this.follow ? Infinity : ev.epoch);
     if (ev.kind === "conv") this.drawConv(ev);
     else this.drawDense(ev);
   }
