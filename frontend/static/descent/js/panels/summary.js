@@ -31,8 +31,8 @@ export class SummaryPanel {
     const m = splitMetrics(ev);
     const used = METRICS.filter((k) => SPLITS.some((s) => m[s][k] !== undefined && m[s][k] !== null));
     const table = used.length === 0 ? null : h("table", { class: "metrics" },
-      h("thead", {}, h("tr", {}, h("th", {}, ""), SPLITS.map((s) => h("th", {}, s)))),
-      h("tbody", {}, used.map((k) => h("tr", {}, h("th", {}, METRIC_LABEL[k] || k),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "metric"), SPLITS.map((s) => h("th", { scope: "col" }, s)))),
+      h("tbody", {}, used.map((k) => h("tr", {}, h("th", { scope: "row" }, METRIC_LABEL[k] || k),
         SPLITS.map((s) => h("td", {}, fmt(m[s][k], 4)))))));
     const flatUsed = new Set(SPLITS.flatMap((s) => METRICS.map((k) => `${s}_${k}`)));
     const facts = Object.entries(ev).filter(([k, v]) => !SKIP.has(k) && !flatUsed.has(k) &&
