@@ -116,7 +116,8 @@ export class PlotChart {
   schedule() {
     if (!this.alive) return;
     this.waiting = true;
-    const every = this.visible ? this.minInterval : Math.max(this.minInterval, OFFSCREEN_MS);
+    // (a replay at top speed, duty 1, draws everything at once: "done" means all drawn)
+    const every = this.visible || scheduler().duty >= 1 ? this.minInterval : Math.max(this.minInterval, OFFSCREEN_MS);
     scheduler().request(this, () => { this.waiting = false; this.draw(); }, every, this.label());
   }
 

@@ -64,6 +64,7 @@ export function createScheduler({
     },
     /** Share of time drawing may take (1: no rest, as fast as frames come). */
     setDuty(d) { duty = d; if (d >= 1) restUntil = -Infinity; },
+    get duty() { return duty; },
     stats,
     cancel(key) { tasks.delete(key); last.delete(key); },
     /** Run a key's pending redraw now (a chart about to be read or destroyed). */
