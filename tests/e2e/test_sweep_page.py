@@ -35,6 +35,11 @@ def test_sweep_page_fills_table_and_charts_until_done(page, live_server_url, scr
     types = page.evaluate("""() => [...document.querySelectorAll('#axis-charts .js-plotly-plot')]
                                    .map(d => d.layout.xaxis.type)""")
     assert types == ["log", "linear"]
+    # every run is drawn, and the log axis spans both decades of learning rates
+    lr_chart = page.evaluate("""() => { const d = document.querySelector('#axis-charts .js-plotly-plot');
+                                        return {x: d.data[0].x, range: d._fullLayout.xaxis.range}; }""")
+    assert sorted(lr_chart["x"]) == [0.001, 0.001, 0.1, 0.1]
+    assert lr_chart["range"][0] <= -3 and lr_chart["range"][1] >= -1  # log10 units
     assert page.locator("#parcoords").is_visible()  # two numeric axes: parallel coordinates
     href = page.get_attribute("#compare-top", "href")
     assert href.startswith("/compare?runs=") and len(href.split("=")[1].split(",")) == 4

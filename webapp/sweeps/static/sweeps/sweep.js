@@ -65,9 +65,14 @@ function drawCharts(s) {
   if (!window.Plotly) return;
   const holder = $("#axis-charts");
   const done = s.runs.filter((r) => r.final !== null && r.status === "succeeded");
+  // every chart's box first, so each is drawn at its final width in the grid
+  while (holder.children.length < s.axes.length) {
+    const div = document.createElement("div");
+    div.className = "axis-chart";
+    holder.appendChild(div);
+  }
   s.axes.forEach((axis, i) => {
-    let div = holder.children[i];
-    if (!div) { div = document.createElement("div"); div.className = "axis-chart"; holder.appendChild(div); }
+    const div = holder.children[i];
     const numeric = done.every((r) => typeof r.values[axis.path] === "number");
     const pts = s.points.filter((p) => p.mean !== null);
     const traces = [
@@ -80,10 +85,11 @@ function drawCharts(s) {
                     error_y: { type: "data", array: order.map((p) => p.std), visible: true }, line: { color: "#555" } });
     }
     Plotly.react(div, traces, {
-      title: { text: `${s.metric} vs ${short(axis.path)}` }, margin: { t: 40, r: 10, l: 50, b: 40 }, showlegend: false,
+      title: { text: `${s.metric} vs ${short(axis.path)}` }, margin: { t: 40, r: 10, l: 50, b: 45 }, showlegend: false,
+      height: 300,
       xaxis: { title: { text: axis.path }, type: axis.log && numeric ? "log" : (numeric ? "linear" : "category"), autorange: true },
       yaxis: { title: { text: s.metric }, autorange: true },
-    }, { displayModeBar: false, responsive: true });
+    }, { displayModeBar: false });
   });
   // Parallel coordinates as plain SVG lines (Plotly's parcoords needs WebGL, which projectors'
   // laptops and headless browsers often lack): one line per finished run over axes scaled to
@@ -113,9 +119,10 @@ function drawCharts(s) {
       hovertext: `${r.id}: ${fmt(r.final)}`, hoverinfo: "text", showlegend: false }));
     Plotly.react(pc, traces, {
       title: { text: "Parallel coordinates (finished runs; colour: " + s.metric + ")" }, margin: { t: 40, l: 30, r: 30, b: 40 },
+      height: 340,
       xaxis: { tickvals: dims.map((_, j) => j), ticktext: dims.map((d) => d.label), range: [-0.2, dims.length - 0.8] },
       yaxis: { range: [-0.05, 1.05], showticklabels: false, zeroline: false },
-    }, { displayModeBar: false, responsive: true });
+    }, { displayModeBar: false });
   }
 }
 
