@@ -103,3 +103,16 @@ test("duty 1 draws without resting (replay at top speed)", () => {
   }
   assert.equal(n, 3);
 });
+
+test("hold keeps every redraw waiting; release draws them", () => {
+  const f = fakeFrames();
+  const s = createScheduler(f);
+  let n = 0;
+  s.hold();
+  s.request("a", () => { n += 1; });
+  f.frame();
+  assert.equal(n, 0);
+  s.release();
+  f.frame();
+  assert.equal(n, 1);
+});

@@ -23,6 +23,7 @@ export function createScheduler({
   const idle = [];
   let pending = false;
   let restUntil = -Infinity;
+  let held = false;
 
   function wake() {
     if (pending) return;
@@ -32,6 +33,7 @@ export function createScheduler({
 
   function frame() {
     pending = false;
+    if (held) return; // release() wakes it
     const start = now();
     if (start < restUntil) { wake(); return; }
     const due = [...tasks.entries()]
@@ -65,6 +67,9 @@ export function createScheduler({
     /** Share of time drawing may take (1: no rest, as fast as frames come). */
     setDuty(d) { duty = d; if (d >= 1) restUntil = -Infinity; },
     get duty() { return duty; },
+    /** Hold every redraw (a replay feeding thousands of events); release() draws what waits. */
+    hold() { held = true; },
+    release() { held = false; if (tasks.size) wake(); },
     stats,
     cancel(key) { tasks.delete(key); last.delete(key); },
     /** Run a key's pending redraw now (a chart about to be read or destroyed). */

@@ -43,17 +43,19 @@ export function frameDelay(nFrames, speed) {
 const defaultTimers = () => ({
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (t) => clearTimeout(t),
-  raf: (fn) => requestAnimationFrame(fn),
   now: () => performance.now(),
 });
 
 /**
  * Feed events to `handle` progressively.
- * @param speed  a number (× real time, see frameDelay) or "max"
- * @param budget ms of handling per animation frame at "max"
+ * @param speed  a number (× real time, see frameDelay) or "max": then the events go in
+ *   slices of `budget` ms with a macrotask between them (input and the socket stay
+ *   served), and the caller holds the drawing until the end (run.js), so the charts are
+ *   drawn once, complete, instead of once per slice
+ * @param budget ms of handling per slice at "max"
  * @returns {{stop(): void, done: Promise<void>}}
  */
-export function replay(events, handle, { speed = 1, onProgress = () => {}, timers = defaultTimers(), budget = 10 } = {}) {
+export function replay(events, handle, { speed = 1, onProgress = () => {}, timers = defaultTimers(), budget = 50 } = {}) {
   const frames = framesOf(events);
   const max = speed === "max" || speed === Infinity;
   const delay = max ? 0 : frameDelay(frames.length, Number(speed) || 1);
@@ -70,8 +72,7 @@ export function replay(events, handle, { speed = 1, onProgress = () => {}, timer
       for (const ev of frames[i++]) handle(ev);
     } while (max && timers.now() - start < budget);
     onProgress(i / frames.length);
-    if (max) timers.raf(tick);
-    else timer = timers.setTimeout(tick, delay);
+    timer = timers.setTimeout(tick, max ? 0 : delay);
   };
   tick();
   return { stop() { stopped = true; timers.clearTimeout(timer); resolve(); }, done };

@@ -118,13 +118,15 @@ async function toggleReplay(speed) {
   state.view.reset(state.run.spec);
   state.view.setDevice(state.run.device);
   state.replaying = true; // set before the first frame plays its old status events
-  if (speed === "max") scheduler().setDuty(1); // the page has nothing else to do: draw flat out
+  // top speed: hold the drawing while the events go in, then draw everything once, flat out
+  if (speed === "max") { scheduler().setDuty(1); scheduler().hold(); }
   state.replay = replay(events, (ev) => state.view.handle(ev), {
     speed, onProgress: (p) => { $("replay-progress").value = p; },
   });
   $("replay-progress").hidden = false;
   renderActions();
   await state.replay.done;
+  scheduler().release();
   await scheduler().whenIdle(); // the last frame is drawn, not only handed over
   scheduler().setDuty(0.15);
   state.replay = null;

@@ -40,6 +40,9 @@ function penaltyParts(p) {
   return ["l1", "l2"].filter((k) => typeof p[k] === "number" && Number.isFinite(p[k])).map((k) => [k, p[k]]);
 }
 
+const HANDLE_STATS = {};
+if (typeof window !== "undefined") window.__descentHandleStats = HANDLE_STATS;
+
 export class RunView {
   /**
    * @param {HTMLElement} root  container; the view owns its content
@@ -97,7 +100,12 @@ export class RunView {
   /** Dispatch one event; a coalesced step message carries lists. */
   handle(ev) {
     const fn = this[`on_${ev.type}`];
-    if (typeof fn === "function") fn.call(this, ev);
+    if (typeof fn !== "function") return;
+    const t0 = performance.now();
+    fn.call(this, ev);
+    // what each event type costs to take in (the console and bench/bench_ui.py read it)
+    const st = HANDLE_STATS[ev.type] || (HANDLE_STATS[ev.type] = { n: 0, ms: 0 });
+    st.n += 1; st.ms += performance.now() - t0;
   }
 
   /** Show at once that a stop was asked for; the final status event confirms it. */
