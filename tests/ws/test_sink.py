@@ -115,3 +115,33 @@ def test_step_losses_are_stored_as_the_float32_they_were_computed_in():
     sink.close()
     stored = Event.objects.get(run=run).data()["loss"]
     assert stored == 0.12345679 and np.float32(stored) == np.float32(loss)
+
+
+def test_the_publisher_keeps_a_bounded_backlog_while_the_channel_layer_fails():
+    import threading
+
+    from webapp.runs.publisher import Publisher
+
+    class DeadLayer:
+        def __init__(self):
+            self.calls = 0
+            self.gate = threading.Event()
+
+        async def group_send(self, group, message):
+            self.calls += 1
+            import asyncio
+
+            while not self.gate.is_set():  # Redis down: every send hangs, then fails
+                await asyncio.sleep(0.01)
+            raise ConnectionError("Redis is down")
+
+    pub = Publisher()
+    pub.layer = DeadLayer()
+    pub.failing = True
+    for i in range(Publisher.MAX_BACKLOG * 3):
+        pub.send("run.x", {"type": "run.event", "event": {"seq": i}})
+    assert pub.drain(timeout=0.5) is False  # stuck behind the hanging send
+    assert pub.queue.qsize() <= Publisher.MAX_BACKLOG + 1
+    pub.layer.gate.set()
+    assert pub.drain(timeout=10) is True  # it recovers and keeps consuming
+    assert pub.layer.calls <= Publisher.MAX_BACKLOG + 2

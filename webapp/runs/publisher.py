@@ -74,8 +74,19 @@ class Publisher:
                 cls._instance = cls()
             return cls._instance
 
+    # while the channel layer fails, at most this many messages wait; older ones are dropped
+    # (viewers catch up from the database), so an outage cannot grow the worker's memory
+    MAX_BACKLOG = 2000
+
     def send(self, group: str, message: dict) -> None:
-        self.loop.call_soon_threadsafe(self.queue.put_nowait, (group, message, None))
+        self.loop.call_soon_threadsafe(self._put, (group, message, None))
+
+    def _put(self, item) -> None:
+        if self.failing and self.queue.qsize() >= self.MAX_BACKLOG:
+            dropped = self.queue.get_nowait()
+            if dropped[2] is not None:  # a drain marker: answer it rather than lose it
+                dropped[2].set_result(False)
+        self.queue.put_nowait(item)
 
     def drain(self, timeout: float = 5.0) -> bool:
         """Wait until everything sent so far has been handed to the channel layer."""
