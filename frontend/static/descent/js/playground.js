@@ -10,6 +10,7 @@ import { Schema } from "./schema.js";
 import { Builder } from "./builder.js";
 import { RunView } from "./runview.js";
 import { connectRunSocket } from "./socket.js";
+import { attachControls } from "./runextras.js";
 import { specFromHash, specHashProblem, writeHash, encodeSpec } from "./urlstate.js";
 import { absolute } from "./common.js";
 import { renderUpload } from "./upload.js";
@@ -112,6 +113,7 @@ function startRun(run, spec) {
   $("run-area").hidden = false;
   $("preview-area").hidden = true;
   state.view.reset(spec);
+  attachControls(state.view, run.id); // pause / step / lr while it trains (issue 7 §3)
   state.view.on_status({ status: state.status, queue_position: run.queue_position });
   const url = run.url || `/r/${run.id}`;
   $("run-share").replaceChildren(shareBox(absolute(url), "Share this run"),

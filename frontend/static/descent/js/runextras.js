@@ -55,3 +55,20 @@ export function mountRunExtras(state) {
   });
   return { get controls() { return controls; } };
 }
+
+/** Live controls for a run the page itself started (the playground): replaces any earlier. */
+export function attachControls(view, runId) {
+  ensureCss();
+  view.liveControls?.destroy();
+  view.liveControls = new ControlsPanel(document.createElement("div"), runId);
+  view.root.before(view.liveControls.el);
+  if (!view.baseOnStatus) {
+    view.baseOnStatus = view.opts.onStatus || (() => {});
+    view.opts.onStatus = (s, ev) => {
+      if (TERMINAL.includes(s)) { view.liveControls?.destroy(); view.liveControls = null; }
+      view.baseOnStatus(s, ev);
+    };
+  }
+  view.opts.onControl = (ev) => view.liveControls?.apply(ev);
+  return view.liveControls;
+}
