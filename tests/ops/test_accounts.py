@@ -111,3 +111,18 @@ def test_every_page_offers_log_in_and_then_shows_the_name_and_log_out(client_a, 
     form(client_a, "/accounts/login", username="ada", password=PASSWORD)
     page = client_a.get("/").content.decode()
     assert 'class="account-name">ada<' in page and 'action="/accounts/logout"' in page
+
+
+def test_a_teacher_who_logs_in_keeps_their_room(client_a, db):
+    User.objects.create_user("teacher", password=PASSWORD)
+    r = client_a.post_json("/api/rooms", {"name": "Period 3"})
+    assert r.status_code == 201, r.content
+    code = r.json()["code"]
+    form(client_a, "/accounts/login", username="teacher", password=PASSWORD)
+    assert client_a.get(f"/api/rooms/{code}").status_code == 200
+
+
+def test_admin_lists_sweeps_and_rooms(client_a, db):
+    client_a.force_login(User.objects.create_superuser("root", password=PASSWORD))
+    for path in ("/admin/sweeps/sweep/", "/admin/rooms/room/", "/admin/uploads/upload/", "/admin/runs/event/"):
+        assert client_a.get(path).status_code == 200, path

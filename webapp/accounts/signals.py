@@ -19,8 +19,9 @@ log = logging.getLogger(__name__)
 def adopt(user, old_key: str, new_key: str) -> int:
     """Move what session ``old_key`` owns to ``user`` and the new session; returns how many rows.
 
-    Every model with an ``owner_session`` takes part (runs, uploads, sweeps, rooms, as
-    the apps exist): rows without an account get ``user``; all follow the new key.
+    Every model with an ``owner_session`` takes part (runs, uploads, sweeps, as the apps
+    exist): rows without an account get ``user``; all follow the new key. Rooms follow
+    by ``teacher_session`` and their members by ``session_key``.
     """
     from django.apps import apps
 
@@ -28,15 +29,20 @@ def adopt(user, old_key: str, new_key: str) -> int:
         return 0
     moved = 0
     for model in apps.get_models():
-        names = {f.name for f in model._meta.get_fields()}
-        if "owner_session" not in names:
+        if model._meta.app_label == "sessions":  # Django's own Session rows are keyed by session_key
             continue
-        rows = model.objects.filter(owner_session=old_key)
-        if "owner_user" in names:
-            moved += rows.filter(owner_user__isnull=True).update(owner_user=user, owner_session=new_key)
-            rows.filter(owner_user=user).update(owner_session=new_key)
-        else:
-            moved += rows.update(owner_session=new_key)
+        names = {f.name for f in model._meta.get_fields()}
+        if "owner_session" in names:
+            rows = model.objects.filter(owner_session=old_key)
+            if "owner_user" in names:
+                moved += rows.filter(owner_user__isnull=True).update(owner_user=user, owner_session=new_key)
+                rows.filter(owner_user=user).update(owner_session=new_key)
+            else:
+                moved += rows.update(owner_session=new_key)
+        # a teacher keeps their room, a student their membership
+        for field in ("teacher_session", "session_key"):
+            if field in names:
+                moved += model.objects.filter(**{field: old_key}).update(**{field: new_key})
     return moved
 
 
