@@ -51,6 +51,9 @@ def test_train_streams_the_loss_and_the_boundary_and_the_run_link_shows_the_same
     assert wait_status(viewer) == "succeeded"
     viewer.wait_for_selector("#panel-summary:not([hidden])")
     # the late viewer replayed the backlog: it drew exactly what the live page drew
+    # (charts below the fold redraw at most every 2 s: wait for their last draw)
+    wait_points(viewer, "accuracy", 1, at_least=6)
+    wait_points(page, "accuracy", 1, at_least=6)
     assert trace_points(viewer, "loss", 0) == trace_points(page, "loss", 0)
     assert trace_points(viewer, "accuracy", 1) == trace_points(page, "accuracy", 1) == 6
     screenshot("playground_finished")

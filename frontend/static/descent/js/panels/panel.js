@@ -6,7 +6,7 @@ export function makePanel(grid, { id, title, help = "", wide = false, order = 50
   const body = h("div", { class: "panel-body" });
   const el = h("section", { class: `panel${wide ? " wide" : ""}`, id: `panel-${id}`, hidden: true,
     style: { order } },
-  h("header", {}, h("h3", {}, title), help ? h("p", { class: "help" }, help) : null), body);
+  h("header", {}, h("h2", {}, title), help ? h("p", { class: "help" }, help) : null), body);
   grid.append(el);
   return { el, body, show() { el.hidden = false; } };
 }
