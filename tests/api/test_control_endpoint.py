@@ -121,3 +121,9 @@ def test_pause_step_resume_sent_through_the_api_count_steps_exactly(client_a):
     assert train(spec, sink) == "succeeded"
     c = sink.of("control")
     assert [(e["action"], e["step"]) for e in c] == [("pause", 6), ("step", 6), ("pause", 11), ("resume", 11)]
+
+
+def test_an_lr_range_test_cannot_be_steered(client_a):
+    rid = _running_run(client_a, {"mode": "lr_finder"})
+    res = client_a.post_json(f"/api/runs/{rid}/control", {"action": "pause"})
+    assert res.status_code == 409 and "LR range test" in res.json()["errors"][0]["message"]

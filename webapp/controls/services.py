@@ -15,6 +15,8 @@ def submit(run, body) -> ControlCommand:
     """Validate and queue ``body`` for ``run`` (the caller checked ownership)."""
     if run.status != "running":
         raise ApiError(409, f"the run is {run.status}, not running: controls apply only while it trains")
+    if run.spec.get("mode") == "lr_finder":
+        raise ApiError(409, "an LR range test runs its own learning rates: it cannot be paused or steered")
     optimizer = (run.spec.get("optimizer") or {}).get("name", "adam")
     try:
         command = check_command(body, optimizer)

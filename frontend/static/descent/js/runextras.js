@@ -36,7 +36,7 @@ export function mountRunExtras(state) {
   let controls = null;
   const status = () => view.status || run.status;
   const mountControls = () => {
-    if (controls || !run.is_owner || TERMINAL.includes(status())) return;
+    if (controls || !run.is_owner || TERMINAL.includes(status()) || run.spec?.mode === "lr_finder") return;
     controls = new ControlsPanel(bar, run.id);
   };
   mountControls();
@@ -60,6 +60,8 @@ export function mountRunExtras(state) {
 export function attachControls(view, runId) {
   ensureCss();
   view.liveControls?.destroy();
+  view.liveControls = null;
+  if (view.spec?.mode === "lr_finder") return null;  // an LR range test sets its own lr
   view.liveControls = new ControlsPanel(document.createElement("div"), runId);
   view.root.before(view.liveControls.el);
   if (!view.baseOnStatus) {
