@@ -1,6 +1,7 @@
 """A sweep over real Redis on two worker processes: every run ends, both workers take part."""
 
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -24,8 +25,15 @@ def second_worker(live_app):
         [sys.executable, "-m", "celery", "-A", "webapp", "worker", "-l", "warning", "-P", "solo", "-Q", worker_queues(),
          "--without-gossip", "--without-mingle", "-n", f"descent-second-{os.getpid()}@%h"],
         cwd=ROOT, env=live_app.env)
-    live_app.wait_worker()
-    time.sleep(3)  # importing torch: give the second worker time to start consuming
+    # ready once this very worker answers a ping (after its imports and warm-up), not just any worker
+    name = f"descent-second-{os.getpid()}@{socket.gethostname()}"
+    code = (f"from webapp.celery import app; import sys; "
+            f"sys.exit(0 if app.control.ping(destination=[{name!r}], timeout=1.0) else 1)")
+    deadline = time.monotonic() + 240
+    while subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=live_app.env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
+        assert time.monotonic() < deadline and proc.poll() is None, "the second worker did not start"
+        time.sleep(1)
     yield proc
     proc.terminate()  # idle by now: a warm shutdown has nothing to wait for
     try:
