@@ -54,6 +54,7 @@ def test_train_streams_the_loss_and_the_boundary_and_the_run_link_shows_the_same
     # (charts below the fold redraw at most every 2 s: wait for their last draw)
     wait_points(viewer, "accuracy", 1, at_least=6)
     wait_points(page, "accuracy", 1, at_least=6)
+    wait_points(viewer, "loss", 0, at_least=trace_points(page, "loss", 0))
     assert trace_points(viewer, "loss", 0) == trace_points(page, "loss", 0)
     assert trace_points(viewer, "accuracy", 1) == trace_points(page, "accuracy", 1) == 6
     screenshot("playground_finished")

@@ -34,7 +34,7 @@ def test_fork_starts_a_new_run_of_the_same_spec(live_server_url, page, screensho
     open_run(page, url)
     wait_status(page)
     page.click("#fork")
-    page.wait_for_function(f"!location.pathname.endsWith('/{parent_id}')", timeout=30_000)
+    page.wait_for_function(f"() => !location.pathname.endsWith('/{parent_id}')", timeout=30_000)
     page.wait_for_selector("body[data-ready='1']", state="attached")
     assert parent_id in page.inner_text("#run-facts")
     assert wait_status(page) == "succeeded"
