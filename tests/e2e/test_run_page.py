@@ -65,7 +65,7 @@ def test_replay_redraws_a_finished_run_and_edit_opens_its_spec(live_server_url, 
 
 def test_a_diverged_run_says_so(live_server_url, page, screenshot):
     open_playground(page, live_server_url)
-    page.wait_for_function("document.querySelectorAll('#presets option').length > 10")
+    page.wait_for_function("() => document.querySelectorAll('#presets option').length > 10")
     page.select_option("#presets", "lr-too-high")
     page.click("#train")
     assert wait_status(page) == "diverged"
