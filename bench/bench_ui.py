@@ -90,7 +90,7 @@ def ms(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp() * 1000
 
 
-def measure(root: Path, epochs: int, replay_epochs: int) -> dict:
+def measure(root: Path, epochs: int, replay_epochs: int, only: str = "all") -> dict:
     """Run every measurement against the tree at ``root``; return the figures."""
     sys.path.insert(0, str(root))
     os.chdir(root)
@@ -107,11 +107,13 @@ def measure(root: Path, epochs: int, replay_epochs: int) -> dict:
                                         headless=True, args=ARGS)
             ctx = browser.new_context(viewport={"width": 1440, "height": 900})
             ctx.add_init_script(INIT)
-            out.update(long_run(ctx, app, api, epochs))
-            print("# long run", out, file=sys.stderr, flush=True)
-            out.update(stop_run(ctx, app, api))
-            print("# stop", out, file=sys.stderr, flush=True)
-            out.update(replay_and_share(ctx, app, api, replay_epochs))
+            if only in ("all", "live"):
+                out.update(long_run(ctx, app, api, epochs))
+                print("# long run", out, file=sys.stderr, flush=True)
+                out.update(stop_run(ctx, app, api))
+                print("# stop", out, file=sys.stderr, flush=True)
+            if only in ("all", "replay"):
+                out.update(replay_and_share(ctx, app, api, replay_epochs))
             browser.close()
     finally:
         app.stop()
@@ -270,16 +272,18 @@ def main() -> None:
     ap.add_argument("--compare", type=Path, help="another checkout to measure in the same run")
     ap.add_argument("--epochs", type=int, default=2000)
     ap.add_argument("--replay-epochs", type=int, default=700, help="≈ 14 events an epoch: 700 → ≈ 10,000 events")
+    ap.add_argument("--only", choices=["all", "live", "replay"], default="all",
+                    help="live: the long run and Stop; replay: replay and the shared page")
     ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # child: measure one tree, print JSON
     a = ap.parse_args()
     if a.measure:
-        print("BENCH " + json.dumps(measure(a.measure.resolve(), a.epochs, a.replay_epochs)), flush=True)
+        print("BENCH " + json.dumps(measure(a.measure.resolve(), a.epochs, a.replay_epochs, a.only)), flush=True)
         return
     results = []
     for root in [HERE] + ([a.compare.resolve()] if a.compare else []):
         env = {**os.environ, "PYTHONPATH": str(root)}
         proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--measure", str(root),
-                               "--epochs", str(a.epochs), "--replay-epochs", str(a.replay_epochs)],
+                               "--epochs", str(a.epochs), "--replay-epochs", str(a.replay_epochs), "--only", a.only],
                               env=env, cwd=root, stdout=subprocess.PIPE, text=True)
         line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("BENCH ")), None)
         if proc.returncode or not line:

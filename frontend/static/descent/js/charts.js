@@ -109,7 +109,18 @@ export class PlotChart {
   /** Replace all traces (and optionally patch the layout) on a coming frame. */
   react(traces, layoutPatch) {
     this.traces = traces;
+    this.tracesFn = null;
     if (layoutPatch) this.layoutPatch = layoutPatch;
+    this.schedule();
+  }
+
+  /**
+   * Like react(), but the traces are built by fn() when the chart is drawn: a panel fed
+   * an event per epoch (a backlog of thousands) builds its traces once per redraw, not
+   * once per event.
+   */
+  reactLazy(fn) {
+    this.tracesFn = fn;
     this.schedule();
   }
 
@@ -125,6 +136,7 @@ export class PlotChart {
 
   draw() {
     if (!this.alive) return;
+    if (this.tracesFn) { this.traces = this.tracesFn() || this.traces; this.tracesFn = null; }
     const layout = this.fullLayout();
     const done = Plotly.react(this.el, this.traces, layout, CONFIG);
     if (layout.xaxis?.scaleanchor || layout.yaxis?.scaleanchor) Promise.resolve(done).then(() => this.settle());

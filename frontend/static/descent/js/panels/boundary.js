@@ -119,16 +119,21 @@ export class BoundaryPanel {
   add(ev) {
     this.last = ev;
     this.ensure();
-    const regression = this.dataset?.task === "regression";
     this.caption.textContent = ev.epoch !== undefined ? `epoch ${ev.epoch}` : "";
+    // built when drawn, from the latest grid: a backlog of epochs costs one build
+    this.chart.reactLazy(() => this.traces(this.last));
+  }
+
+  /** The traces of one boundary event (null: nothing to draw). */
+  traces(ev) {
+    const regression = this.dataset?.task === "regression";
     if (ev.curve) {
       const traces = this.pointTraces(true, [0, 1]);
       traces.push({ type: "scatter", mode: "lines", name: "model", x: ev.curve.x, y: ev.curve.y,
         line: { color: PALETTE[3], width: 4 } });
-      this.chart.react(traces);
-      return;
+      return traces;
     }
-    if (!ev.z) return;
+    if (!ev.z) return null;
     let bg;
     const nClasses = this.dataset?.n_classes || 2;
     if (regression) {
@@ -136,8 +141,7 @@ export class BoundaryPanel {
       const range = [Math.min(...flat), Math.max(...flat)];
       bg = { type: "heatmap", x: ev.x, y: ev.y, z: ev.z, colorscale: "Viridis", zmin: range[0], zmax: range[1],
         colorbar: { title: { text: "prediction" } }, hovertemplate: "%{x:.2f}, %{y:.2f}: %{z:.3f}<extra></extra>" };
-      this.chart.react([bg, ...this.pointTraces(true, range)]);
-      return;
+      return [bg, ...this.pointTraces(true, range)];
     }
     if (ev.zprob || nClasses > 2) {
       const k = nClasses;
@@ -148,8 +152,7 @@ export class BoundaryPanel {
       }));
       bg = { type: "heatmap", x: ev.x, y: ev.y, z, zmin: 0, zmax: k, colorscale: multiclassScale(k),
         showscale: false, customdata: ev.z, hovertemplate: "class %{customdata}<extra></extra>" };
-      this.chart.react([bg, ...this.pointTraces(false)]);
-      return;
+      return [bg, ...this.pointTraces(false)];
     }
     // Binary: probability of class 1, white at 0.5, plus the 0.5 contour itself.
     bg = { type: "heatmap", x: ev.x, y: ev.y, z: ev.z, zmin: 0, zmax: 1, showscale: false,
@@ -158,6 +161,6 @@ export class BoundaryPanel {
     const line = { type: "contour", x: ev.x, y: ev.y, z: ev.z, showscale: false, hoverinfo: "skip",
       contours: { start: 0.5, end: 0.5, size: 1, coloring: "none" }, line: { color: "#333", width: 3 },
       showlegend: false };
-    this.chart.react([bg, line, ...this.pointTraces(false)]);
+    return [bg, line, ...this.pointTraces(false)];
   }
 }

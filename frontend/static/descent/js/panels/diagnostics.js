@@ -84,19 +84,24 @@ export class DiagnosticsPanels {
   }
 
   draw() {
+    // built when drawn (reactLazy): a backlog of epochs costs one build per redraw
     const c = this.charts;
+    c.heat.reactLazy(() => this.heatTraces());
+    c.grad.reactLazy(() => this.lines("grad_norm", { transform: (v) => (v > 0 ? v : null) }));
+    c.ratio.reactLazy(() => this.lines("update_ratio"));
+    c.act.reactLazy(() => [...this.lines("act_mean"), ...this.lines("act_std", { dash: "dash", legend: false })]);
+    c.dead.reactLazy(() => [...this.lines("dead_frac"), ...this.lines("saturated_frac", { dash: "dot", legend: false })]);
+  }
+
+  heatTraces() {
     // at most ~600 columns: every k-th epoch of a long run (the last one always)
     const k = Math.ceil(this.xs.length / 600);
     const cols = this.xs.map((_, j) => j).filter((j) => j % k === 0 || j === this.xs.length - 1);
-    c.heat.react([{
+    return [{
       type: "heatmap", x: cols.map((j) => this.xs[j]), y: this.layers, colorscale: "Viridis",
       z: this.layers.map((n) => cols.map((j) => log10((this.series[n].grad_norm || [])[j]))),
       colorbar: { title: { text: "log₁₀‖∇‖" } },
       hovertemplate: "%{y}, epoch %{x}: 10^%{z:.2f}<extra></extra>",
-    }]);
-    c.grad.react(this.lines("grad_norm", { transform: (v) => (v > 0 ? v : null) }));
-    c.ratio.react(this.lines("update_ratio"));
-    c.act.react([...this.lines("act_mean"), ...this.lines("act_std", { dash: "dash", legend: false })]);
-    c.dead.react([...this.lines("dead_frac"), ...this.lines("saturated_frac", { dash: "dot", legend: false })]);
+    }];
   }
 }
