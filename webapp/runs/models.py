@@ -131,7 +131,10 @@ class Run(models.Model):
         """1 for the next run to start; None once the run has left the queue."""
         if self.status != "queued":
             return None
-        return Run.objects.filter(status="queued", created__lt=self.created).count() + 1
+        # runs held back in the database (a sweep's, waiting for a slot of their owner) are
+        # not in the broker's queue yet: they are behind everyone who was sent
+        ahead = Run.objects.filter(status="queued", created__lt=self.created, sent_at__isnull=False)
+        return ahead.count() + 1
 
     def as_dict(self, request=None) -> dict:
         return {

@@ -84,12 +84,14 @@ def _check_capacity(request, key: str, user) -> None:
     """Per owner, per client IP and in total: a dropped cookie does not reset the count."""
     retry = {"Retry-After": "30"}
     active = Run.objects.filter(status__in=ACTIVE)
-    mine = active.filter(owner_user=user) if user else active.filter(owner_session=key)
+    # a sweep's runs held back for fairness (queued, never sent) do not take the owner's slots
+    sent = active.exclude(status="queued", sent_at__isnull=True)
+    mine = sent.filter(owner_user=user) if user else sent.filter(owner_session=key)
     if mine.count() >= settings.MAX_ACTIVE_RUNS_PER_OWNER:
         raise ApiError(429, f"you already have {settings.MAX_ACTIVE_RUNS_PER_OWNER} runs queued or running; "
                             "wait for one to finish or stop one", retry)
     ip = client_ip(request)
-    if ip and active.filter(client_ip=ip).count() >= settings.MAX_ACTIVE_RUNS_PER_IP:
+    if ip and sent.filter(client_ip=ip).count() >= settings.MAX_ACTIVE_RUNS_PER_IP:
         raise ApiError(429, f"{settings.MAX_ACTIVE_RUNS_PER_IP} runs from your network address are queued or "
                             "running; wait for one to finish", retry)
     if active.count() >= settings.MAX_QUEUED_RUNS:
