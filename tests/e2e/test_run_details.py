@@ -91,15 +91,16 @@ def test_wide_screens_get_two_columns_of_panels(finished_run, page, screenshot):
     _open_finished(page, finished_run["page_url"])  # 1400 px wide
     boxes = panel_boxes(page)
     grid = page.evaluate("document.querySelector('.panel-grid').getBoundingClientRect().width")
-    for a, b in [("summary", "confusion"), ("loss", "accuracy"), ("boundary", "lr"),
+    # results first: loss beside the boundary, then accuracy beside the lr (issue 7 §2)
+    for a, b in [("summary", "confusion"), ("loss", "boundary"), ("accuracy", "lr"),
                  ("gradnorm", "updateratio"), ("activations", "dead")]:
         assert _same_row(boxes, a, b), (a, b, boxes[a], boxes[b])
         assert boxes[a]["width"] == pytest.approx(boxes[b]["width"], abs=2)
         assert boxes[a]["width"] < grid / 2
     for wide in ("landscape", "gradflow"):
         assert boxes[wide]["width"] == pytest.approx(grid, abs=2)
-    # the row order: results, curves, boundary and lr, landscape, then the diagnostics
-    ys = [boxes[k]["y"] for k in ("summary", "loss", "boundary", "landscape", "gradflow", "gradnorm", "activations")]
+    # the row order: loss and boundary, accuracy and lr, landscape, the diagnostics, then the summary
+    ys = [boxes[k]["y"] for k in ("loss", "accuracy", "landscape", "gradflow", "gradnorm", "activations", "summary")]
     assert ys == sorted(ys)
     # each chart fills its cell (Plotly follows its element, not the window)
     sizes = page.evaluate("""() => [...document.querySelectorAll('.panel-grid .js-plotly-plot')]
