@@ -213,7 +213,7 @@ def replay_and_share(ctx, app, api, replay_epochs: int) -> dict:
     top = "max" if "max" in speeds else max(speeds, key=float)
     page.select_option("#replay-speed", top)
     t0 = page.evaluate("() => { const t = performance.now(); document.getElementById('replay').click(); return t; }")
-    page.wait_for_selector("#replay-progress", state="visible", timeout=10_000)
+    page.wait_for_selector("#replay-progress", state="visible", timeout=180_000)
     page.wait_for_selector("#replay-progress", state="hidden", timeout=600_000)
     # the last frame is drawn: wait for two animation frames after the replay said done
     t1 = page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now()))))")
