@@ -119,7 +119,7 @@ def test_wide_screens_get_two_columns_of_panels(finished_run, page, screenshot):
     page.click("#projector-toggle")
     page.wait_for_timeout(600)
     boxes = panel_boxes(page)
-    assert _same_row(boxes, "loss", "accuracy") and _same_row(boxes, "boundary", "lr")
+    assert _same_row(boxes, "loss", "boundary") and _same_row(boxes, "accuracy", "lr")
     fonts = chart_font_sizes(page)
     assert min(fonts) >= 18, sorted(fonts)[:5]
     assert max(d[1] - d[0] for d in boundary_domains(page)) > 0.97, boundary_domains(page)
