@@ -118,6 +118,7 @@ def test_wide_screens_get_two_columns_of_panels(finished_run, page, screenshot):
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.click("#projector-toggle")
     page.wait_for_timeout(600)
+    page.wait_for_function("() => window.__descentScheduler && window.__descentScheduler.size === 0", timeout=60_000)
     boxes = panel_boxes(page)
     assert _same_row(boxes, "loss", "boundary") and _same_row(boxes, "accuracy", "lr")
     fonts = chart_font_sizes(page)

@@ -47,7 +47,12 @@ export const CONFIG = { displaylogo: false,
 /** Toggle projector sizes on every chart alive on the page. */
 export function setProjector(on) {
   projector = on;
+  // a person pressed a button: redraw every chart now, then back to the usual duty cycle
+  const s = scheduler();
+  const duty = s.duty;
+  s.setDuty(1);
   for (const c of charts) c.restyleFonts();
+  s.whenIdle().then(() => s.setDuty(duty));
 }
 
 /** Destroy every chart drawn inside `root` (a run view being reset): purge Plotly, stop observing. */
