@@ -108,8 +108,7 @@ export class DataPreview {
   layout() {
     const p = this.last || {};
     if (p.kind === "2d") {
-      return { xaxis: axis("x1", { constrain: "domain" }),
-        yaxis: axis("x2", { scaleanchor: "x", scaleratio: 1, constrain: "domain" }) };
+      return { xaxis: axis("x1"), yaxis: axis("x2") };
     }
     if (p.kind === "1d") return { xaxis: axis("x"), yaxis: axis("target"), showlegend: false };
     return { xaxis: axis("position"), yaxis: axis("value") };
