@@ -32,7 +32,7 @@ import zlib
 import torch
 from torch import nn
 
-from training import loop, losses, model, optim, standalone
+from training import droppath, loop, losses, model, optim, standalone, swa
 from training.model import ACTIVATIONS, LEAKY_SLOPE, GaussianDropout, Net, ResidualBlock, Unit, _build, frozen_paths
 from training.optim import fused_ok, optimizer_config
 from training.spec import Spec, validate
@@ -50,7 +50,7 @@ CORE = [
     (losses, "REGRESSION"), (losses, "soft_targets"), (losses, "build_loss"),
     (optim, "GAMMA"), (optim, "ONECYCLE_PCT"), (optim, "_cos_anneal"), (optim, "LRSchedule"),
     (optim, "decayed_weights"), (optim, "Regularizer"), (optim, "EarlyStopper"),
-    (model, "GaussianDropout"), (model, "ResidualBlock"),
+    (model, "GaussianDropout"), (droppath, "drop_path"), (model, "ResidualBlock"), (swa, "SWA"),
     (standalone, "read_safetensors"), (standalone, "load_weights"), (standalone, "freeze"),
     (standalone, "train_script"), (standalone, "main"),
 ]
@@ -73,6 +73,7 @@ from types import SimpleNamespace
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.optim.swa_utils import AveragedModel
 
 """
 
@@ -201,7 +202,8 @@ class _ModelWriter:
                 else:
                     proj = _leaf(p)
                     self.where[id(p)] = f"{owner}.{name}.projection"
-            code = ("ResidualBlock([\n" + "".join(f"    {line}\n" for line in lines) + f"], projection={proj})")
+            drop = f", drop_path={body.drop_path!r}" if body.drop_path else ""
+            code = ("ResidualBlock([\n" + "".join(f"    {line}\n" for line in lines) + f"], projection={proj}{drop})")
             out.append((name, code, comment, None))
         else:
             mods = list(body) if isinstance(body, nn.Sequential) else [body]
@@ -296,6 +298,8 @@ def export_script(spec: Spec | dict, data=None, upload_root=None) -> str:
     if spec.augment:
         notes.append("Augmentations (" + ", ".join(a.type for a in spec.augment) + ") are not included, so the "
                      "batch order differs from the engine's run.")
+    if spec.training.repeated_augment > 1:
+        notes.append("Repeated augmentation needs the augmentations, so the script trains on each sample once a batch.")
     if spec.mode == "lr_finder":
         notes.append("The spec is an LR range test; this script trains with its settings instead.")
     if spec.model.init_from is not None:

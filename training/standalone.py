@@ -102,6 +102,8 @@ def train_script(cfg: SimpleNamespace, data: SimpleNamespace, build_model, epoch
     stopper = EarlyStopper(cfg.early_stopping)
     loss_fn = build_loss(cfg.loss, cfg.task, cfg.n_classes, cfg.regularization.label_smoothing)
     eval_loss_fn = build_loss(cfg.loss, cfg.task, cfg.n_classes, 0.0)
+    s = getattr(cfg.regularization, "swa", None)  # stochastic weight averaging (training/swa.py)
+    swa = SWA(model, s["start_epoch"], s["lr"], s["every"]) if s else None
     step = 0
     for epoch in range(1, epochs + 1):
         # 2. one epoch of shuffled mini-batches (the Trainer's _train_step, step by step)
@@ -110,6 +112,8 @@ def train_script(cfg: SimpleNamespace, data: SimpleNamespace, build_model, epoch
         for start, end in zip(edges, edges[1:]):
             idx = perm[start:end]
             lr = schedule.lr_at(step)
+            if swa is not None:
+                lr = swa.lr_for(epoch, lr)
             for group in optimizer.param_groups:
                 group["lr"] = lr
             optimizer.zero_grad(set_to_none=True)
@@ -130,7 +134,12 @@ def train_script(cfg: SimpleNamespace, data: SimpleNamespace, build_model, epoch
         line = f"epoch {epoch} train_loss {tr['loss']:.8f} train_{metric} {tr[metric]:.4f}"
         if va:
             line += f" val_loss {va['loss']:.8f} val_{metric} {va[metric]:.4f}"
-        print(f"{line} lr {schedule.lr_at(max(0, step - 1)):.6g}", flush=True)
+        if swa is not None and swa.due(epoch):  # the average joins a snapshot, then is evaluated
+            swa.update(model)
+            sv, _ = evaluate(swa.finalize(data.x_train, bs), eval_loss_fn, data.x_val, data.y_val, cfg.task)
+            if sv:
+                line += f" swa_val_loss {sv['loss']:.8f} swa_val_{metric} {sv[metric]:.4f}"
+        print(f"{line} lr {lr:.6g}", flush=True)
         schedule.epoch_end(epoch, va.get("loss", tr["loss"]))
         if stopper.update(epoch, {"val_loss": va.get("loss"), "val_acc": va.get("acc"), "train_loss": tr["loss"]},
                           model):

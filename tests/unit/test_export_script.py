@@ -64,7 +64,7 @@ def engine_losses(doc):
 
 
 def printed_losses(out):
-    return [(float(a), float(b)) for a, b in re.findall(r"train_loss (\S+) .*val_loss (\S+)", out)]
+    return [(float(a), float(b)) for a, b in re.findall(r"train_loss (\S+) .*? val_loss (\S+)", out)]
 
 
 def write(tmp_path, doc, name):
@@ -220,3 +220,32 @@ def test_every_optimizer_and_schedule_reproduce_in_a_subprocess(tmp_path):
         assert len(got) == len(want) == 3, (doc, output)
         flat_got, flat_want = [v for row in got for v in row], [v for row in want for v in row]
         assert flat_got == pytest.approx(flat_want, abs=1e-5), (doc["optimizer"], doc["schedule"])
+
+
+# issue 11: SWA (its lr and its BN pass draw from the same RNG), stochastic depth, LAMB
+SWA_DROP_PATH = {"seed": 4, "data": {"dataset": "moons", "n_samples": 200},
+                 "model": {"layers": [{"type": "dense", "units": 16, "activation": "relu"},
+                                      {"type": "residual", "drop_path": 0.3,
+                                       "layers": [{"type": "dense", "units": 16, "activation": "relu"},
+                                                  {"type": "batchnorm"}, {"type": "dropout", "p": 0.2}]}]},
+                 "optimizer": {"name": "lamb", "lr": 0.02},
+                 "regularization": {"swa": {"start_epoch": 2, "lr": 0.005, "every": 1}},
+                 "training": {"epochs": 4, "batch_size": 16}}
+
+
+def test_swa_and_stochastic_depth_reproduce_with_the_averaged_losses(tmp_path, capsys, monkeypatch):
+    module = load_module(write(tmp_path, SWA_DROP_PATH, "swa"))
+    monkeypatch.setattr(sys, "argv", ["swa.py"])
+    module.main(module.CONFIG, module.DATA, module.build_model, module.__doc__)
+    out = capsys.readouterr().out
+    sink = ListSink()
+    train(validate({**SWA_DROP_PATH, **QUIET}), sink)
+    epochs = sink.of("epoch")
+    got, want = printed_losses(out), [(e["train_loss"], e["val_loss"]) for e in epochs]
+    assert len(got) == len(want) == 4
+    assert [v for row in got for v in row] == pytest.approx([v for row in want for v in row], abs=1e-5)
+    swa_got = [float(v) for v in re.findall(r"swa_val_loss (\S+)", out)]
+    swa_want = [e["swa_val_loss"] for e in epochs if e.get("swa_val_loss") is not None]
+    assert len(swa_got) == len(swa_want) == 3
+    assert swa_got == pytest.approx(swa_want, abs=1e-5)
+    assert "drop_path=0.3" in (tmp_path / "swa.py").read_text()
