@@ -19,7 +19,7 @@ def test_compare_two_runs_shows_curves_metrics_and_spec_diff(live_server_url, pa
     page.goto(f"{base}/compare?runs={a},{b}")
     page.wait_for_selector("body[data-ready='1']", state="attached")
     # the table: one row per run, live runs update until they finish
-    page.wait_for_function("document.querySelectorAll('#metrics-body tr').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('#metrics-body tr').length === 2")
     wait_run_status(page, b)
     page.wait_for_function("""() => [...document.querySelectorAll('#metrics-body tr')]
         .every((tr) => tr.querySelector('[data-status=succeeded]'))""", timeout=120_000)
@@ -35,7 +35,7 @@ def test_compare_two_runs_shows_curves_metrics_and_spec_diff(live_server_url, pa
     assert "optimizer.name" in paths and "optimizer.lr" in paths
     assert not any(p.startswith("data.") or p.startswith("training.") for p in paths)
     # gradient flow: one colour scale for both heatmaps
-    page.wait_for_function("document.querySelectorAll('#grad-grid .js-plotly-plot').length === 2", timeout=60_000)
+    page.wait_for_function("() => document.querySelectorAll('#grad-grid .js-plotly-plot').length === 2", timeout=60_000)
     scales = page.evaluate("""[...document.querySelectorAll('#grad-grid .js-plotly-plot')]
         .map((el) => [el.data[0].zmin, el.data[0].zmax])""")
     assert scales[0] == scales[1]

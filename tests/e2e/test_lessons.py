@@ -44,7 +44,7 @@ def test_run_both_opens_the_compare_page_live(live_server_url, page):
     page.click("#gradient-clipping [data-run-both]")
     page.wait_for_url("**/compare?runs=*")
     page.wait_for_selector("body[data-ready='1']", state="attached")
-    page.wait_for_function("document.querySelectorAll('#metrics-body tr').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('#metrics-body tr').length === 2")
     ids = page.evaluate("new URLSearchParams(location.search).get('runs').split(',')")
     assert len(ids) == 2
     for run_id in ids:

@@ -18,7 +18,7 @@ def test_dense_net_draws_neurons_and_the_scrubber_moves_through_epochs(live_serv
     run_id = create_run(page, live_server_url, spec)
     wait_run_status(page, run_id)
     open_run(page, f"{live_server_url}/r/{run_id}")
-    page.wait_for_function("document.querySelector('#neurons-epoch') && document.querySelector('#neurons-epoch').max === '2'",
+    page.wait_for_function("() => document.querySelector('#neurons-epoch') && document.querySelector('#neurons-epoch').max === '2'",
                            timeout=60_000)
     label = page.get_attribute("#panel-neurons canvas", "aria-label")
     assert "x1*x2" in label and "dense1 (12)" in label and "epoch 3" in label
@@ -27,10 +27,10 @@ def test_dense_net_draws_neurons_and_the_scrubber_moves_through_epochs(live_serv
     assert page.inner_text("#neurons-epoch-label") == "1"
     assert "epoch 1" in page.get_attribute("#panel-neurons canvas", "aria-label")
     # the scrubber moves the decision boundary to the same epoch, and back to the newest
-    page.wait_for_function("document.querySelector('#panel-boundary .caption').textContent === 'epoch 1'")
+    page.wait_for_function("() => document.querySelector('#panel-boundary .caption').textContent === 'epoch 1'")
     page.fill("#neurons-epoch", "2")
     page.dispatch_event("#neurons-epoch", "input")
-    page.wait_for_function("document.querySelector('#panel-boundary .caption').textContent === 'epoch 3'")
+    page.wait_for_function("() => document.querySelector('#panel-boundary .caption').textContent === 'epoch 3'")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.locator("#panel-neurons").screenshot(path=str(ARTIFACTS / "neurons-dense.png"))
     assert not browser_errors(page)

@@ -10,6 +10,7 @@ import { connectRunSocket } from "../socket.js";
 import { statusBadge } from "../runview.js";
 import { specDiff } from "../specdiff.js";
 import { MAX_COMPARE } from "../comparelist.js";
+import { loadVocab } from "../vocab.js";
 
 const $ = (id) => document.getElementById(id);
 const colour = (i) => PALETTE[i % PALETTE.length];
@@ -190,6 +191,7 @@ async function main() {
   }
   unique.slice(0, MAX_COMPARE).forEach((id, i) => runs.push({ id, i, epochs: [], status: null }));
   const missing = [];
+  await loadVocab({ needSpec: false }); // the final statuses: a socket stops once its run has ended
   await Promise.all(runs.map(async (r) => {
     try { r.run = await api.run(r.id); r.status = r.run.status; } catch { missing.push(r.id); }
   }));
