@@ -11,6 +11,7 @@ import { statusBadge } from "../runview.js";
 import { specDiff } from "../specdiff.js";
 import { MAX_COMPARE } from "../comparelist.js";
 import { loadVocab } from "../vocab.js";
+import { binCentres, logShares } from "../panels/weights.js";
 
 const $ = (id) => document.getElementById(id);
 const colour = (i) => PALETTE[i % PALETTE.length];
@@ -63,6 +64,7 @@ function onEvent(r, ev) {
       break;
     case "diagnostics":
       addGrad(r, ev);
+      addWeights(r, ev);
       break;
     case "summary":
       r.summary = ev;
@@ -118,6 +120,63 @@ function drawGrad() {
       colorscale: "Viridis", showscale: r === withGrad[withGrad.length - 1],
       hovertemplate: "%{y} epoch %{x}: %{z:.2f}<extra></extra>" }]);
   }
+}
+
+// -- weight histograms of one layer, every run on one scale (issue 11) ------------------
+
+function addWeights(r, ev) {
+  const w = r.weights || (r.weights = { layers: [], rows: {} });
+  for (const layer of ev.layers || []) {
+    if (!Array.isArray(layer.hist)) continue;
+    if (!(layer.name in w.rows)) {
+      w.layers.push(layer.name);
+      w.rows[layer.name] = { range: layer.hist_range, xs: [], hist: [], zero: [] };
+      const sel = $("weights-layer");
+      if (![...sel.options].some((o) => o.value === layer.name)) sel.append(h("option", { value: layer.name }, layer.name));
+    }
+    const row = w.rows[layer.name];
+    row.xs.push(ev.epoch);
+    row.hist.push(layer.hist);
+    row.zero.push(layer.near_zero_frac ?? null);
+  }
+  scheduleWeights();
+}
+
+let weightsTimer = 0;
+function scheduleWeights() {
+  if (weightsTimer) return;
+  weightsTimer = setTimeout(() => { weightsTimer = 0; drawWeights(); }, 500);
+}
+
+function drawWeights() {
+  const name = $("weights-layer").value;
+  const withW = runs.filter((r) => r.weights?.rows[name]);
+  if (!withW.length) return;
+  $("panel-cmp-weights").hidden = false;
+  // one y range for all (the widest of the runs' fixed ranges) and one colour scale (log share)
+  const half = Math.max(...withW.map((r) => Math.abs(r.weights.rows[name].range[1])));
+  for (const r of withW) {
+    const row = r.weights.rows[name];
+    if (!r.weightsChart) {
+      const el = h("div", { class: "chart", id: `cmp-weights-${r.i}` });
+      $("weights-grid").append(h("figure", { class: "grad-cell" },
+        h("figcaption", { style: { borderColor: colour(r.i) } }, label(r)), el));
+      r.weightsChart = new PlotChart(el, () => ({ xaxis: axis("epoch"), yaxis: axis("weight value", { range: r.yRange }),
+        margin: { l: 70, r: 10, t: 10, b: 50 } }), { minInterval: 500 });
+    }
+    r.yRange = [-half, half];
+    const ys = binCentres(row.range[0], row.range[1], row.hist[0].length);
+    const cols = row.hist.map((c) => logShares(c, c.reduce((a, v) => a + v, 0)));
+    r.weightsChart.react([{ type: "heatmap", x: row.xs, y: ys, z: ys.map((_, b) => cols.map((c) => c[b])),
+      zmin: -4, zmax: 0, colorscale: "Viridis", showscale: r === withW[withW.length - 1],
+      hovertemplate: "epoch %{x}, w ≈ %{y}: 10^%{z:.2f}<extra></extra>" }]);
+  }
+  if (!state.zero) {
+    state.zero = new PlotChart($("cmp-weights-zero"), () => ({ xaxis: axis("epoch"),
+      yaxis: axis("share of |w| < 10⁻³", { range: [-0.02, 1.02] }) }), { minInterval: 500 });
+  }
+  state.zero.react(withW.map((r) => ({ type: "scatter", mode: "lines", name: label(r), x: r.weights.rows[name].xs,
+    y: r.weights.rows[name].zero, line: { color: colour(r.i), width: 3 } })));
 }
 
 // -- the table of final and best metrics ------------------------------------------------
@@ -179,6 +238,7 @@ function renderDiff() {
 }
 
 async function main() {
+  $("weights-layer").addEventListener("change", drawWeights);
   const ids = (new URLSearchParams(location.search).get("runs") || "").split(",").map((s) => s.trim()).filter(Boolean);
   const unique = [...new Set(ids)];
   if (unique.length < 1) {
