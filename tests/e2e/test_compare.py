@@ -35,7 +35,8 @@ def test_compare_two_runs_shows_curves_metrics_and_spec_diff(live_server_url, pa
     assert "optimizer.name" in paths and "optimizer.lr" in paths
     assert not any(p.startswith("data.") or p.startswith("training.") for p in paths)
     # gradient flow: one colour scale for both heatmaps
-    page.wait_for_function("() => document.querySelectorAll('#grad-grid .js-plotly-plot').length === 2", timeout=60_000)
+    page.wait_for_function("""() => [...document.querySelectorAll('#grad-grid .js-plotly-plot')]
+        .filter((el) => el.data && el.data[0]).length === 2""", timeout=60_000)
     scales = page.evaluate("""[...document.querySelectorAll('#grad-grid .js-plotly-plot')]
         .map((el) => [el.data[0].zmin, el.data[0].zmax])""")
     assert scales[0] == scales[1]

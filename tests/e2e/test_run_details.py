@@ -66,6 +66,10 @@ def test_the_run_page_shows_device_sharpness_and_the_penalty_line(finished_run, 
     assert float(trace.inner_text()) == pytest.approx(sharp["trace"], rel=1e-2)
 
     # the penalty is a dashed line of its own, one point per epoch, beside the data loss
+    # (a chart out of view redraws at most every 2 s: bring it into view and wait for it)
+    page.locator("#panel-loss").scroll_into_view_if_needed()
+    page.wait_for_function("""(n) => (document.querySelector('#panel-loss .js-plotly-plot').data || [])
+        .some((t) => t.name === 'L1/L2 penalty' && t.x.length === n)""", arg=SPEC["training"]["epochs"], timeout=30_000)
     lines = page.evaluate("""() => document.querySelector('#panel-loss .js-plotly-plot').data
         .map((t) => ({ name: t.name, dash: t.line.dash, n: t.x.length, y: t.y }))""")
     by_name = {t["name"]: t for t in lines}

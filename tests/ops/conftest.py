@@ -2,7 +2,6 @@ import pytest
 from django.core.cache import cache
 
 from tests.api.conftest import JsonClient
-from tests.e2e.conftest import browser, live_server_url, page  # noqa: F401 - the browser tests here use them
 
 
 @pytest.fixture(autouse=True)
