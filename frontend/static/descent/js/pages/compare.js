@@ -135,9 +135,16 @@ function addWeights(r, ev) {
       if (![...sel.options].some((o) => o.value === layer.name)) sel.append(h("option", { value: layer.name }, layer.name));
     }
     const row = w.rows[layer.name];
+    row.size = layer.hist.reduce((a, c) => a + c, 0) + (layer.hist_out || [0, 0]).reduce((a, c) => a + c, 0);
     row.xs.push(ev.epoch);
     row.hist.push(layer.hist);
     row.zero.push(layer.near_zero_frac ?? null);
+  }
+  // until the visitor picks one, show the layer with the most weights (where penalties show first)
+  const sel = $("weights-layer");
+  if (!sel.dataset.picked) {
+    const biggest = w.layers.reduce((a, n) => (w.rows[n].size > (w.rows[a]?.size ?? -1) ? n : a), sel.value);
+    if (biggest) sel.value = biggest;
   }
   scheduleWeights();
 }
@@ -238,7 +245,7 @@ function renderDiff() {
 }
 
 async function main() {
-  $("weights-layer").addEventListener("change", drawWeights);
+  $("weights-layer").addEventListener("change", (e) => { e.target.dataset.picked = "1"; drawWeights(); });
   const ids = (new URLSearchParams(location.search).get("runs") || "").split(",").map((s) => s.trim()).filter(Boolean);
   const unique = [...new Set(ids)];
   if (unique.length < 1) {

@@ -36,7 +36,7 @@ export class WeightsPanel {
         "weights in that bin, log scale). L1 piles weights up at zero; L2 shrinks them all towards it." });
     p.show();
     this.select = h("select", { "aria-label": "Layer shown in the weight histogram",
-      onchange: () => { this.current = this.select.value; this.draw(); } });
+      onchange: () => { this.picked = true; this.current = this.select.value; this.draw(); } });
     this.zeroText = h("span", { class: "weights-zero", "aria-live": "polite" });
     p.body.append(h("div", { class: "weights-controls" }, h("label", {}, "Layer ", this.select), " ", this.zeroText));
     const row = h("div", { class: "weights-charts" });
@@ -65,8 +65,12 @@ export class WeightsPanel {
       r.hist.push(row.hist);
       r.zero.push(typeof row.near_zero_frac === "number" ? row.near_zero_frac : null);
       r.out = row.hist_out;
+      r.size = row.hist.reduce((a, c) => a + c, 0) + (row.hist_out || [0, 0]).reduce((a, c) => a + c, 0);
     }
-    if (!this.current) this.current = this.layers[0];
+    if (!this.picked) {  // the layer with the most weights, until the visitor picks one
+      this.current = this.layers.reduce((a, n) => (this.rows[n].size > (this.rows[a]?.size ?? -1) ? n : a), this.current);
+      this.select.value = this.current;
+    }
     this.draw();
   }
 
