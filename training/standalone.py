@@ -24,6 +24,7 @@ import torch
 from training.loop import batch_edges, evaluate
 from training.losses import build_loss
 from training.optim import EarlyStopper, LRSchedule, Regularizer
+from training.swa import SWA
 
 
 def read_safetensors(path: str) -> tuple[list[tuple[str, torch.Tensor]], dict]:
