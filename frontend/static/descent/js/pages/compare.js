@@ -11,7 +11,7 @@ import { statusBadge } from "../runview.js";
 import { specDiff } from "../specdiff.js";
 import { MAX_COMPARE } from "../comparelist.js";
 import { loadVocab } from "../vocab.js";
-import { binCentres, logShares } from "../panels/weights.js";
+import { biggestLayer, histogramHeatmap, recordLayer } from "../panels/weights.js";
 
 const $ = (id) => document.getElementById(id);
 const colour = (i) => PALETTE[i % PALETTE.length];
@@ -126,24 +126,16 @@ function drawGrad() {
 
 function addWeights(r, ev) {
   const w = r.weights || (r.weights = { layers: [], rows: {} });
+  const sel = $("weights-layer");
   for (const layer of ev.layers || []) {
-    if (!Array.isArray(layer.hist)) continue;
-    if (!(layer.name in w.rows)) {
-      w.layers.push(layer.name);
-      w.rows[layer.name] = { range: layer.hist_range, xs: [], hist: [], zero: [] };
-      const sel = $("weights-layer");
-      if (![...sel.options].some((o) => o.value === layer.name)) sel.append(h("option", { value: layer.name }, layer.name));
+    if (Array.isArray(layer.hist) && recordLayer(w, layer, ev.epoch)
+        && ![...sel.options].some((o) => o.value === layer.name)) {
+      sel.append(h("option", { value: layer.name }, layer.name));
     }
-    const row = w.rows[layer.name];
-    row.size = layer.hist.reduce((a, c) => a + c, 0) + (layer.hist_out || [0, 0]).reduce((a, c) => a + c, 0);
-    row.xs.push(ev.epoch);
-    row.hist.push(layer.hist);
-    row.zero.push(layer.near_zero_frac ?? null);
   }
   // until the visitor picks one, show the layer with the most weights (where penalties show first)
-  const sel = $("weights-layer");
   if (!sel.dataset.picked) {
-    const biggest = w.layers.reduce((a, n) => (w.rows[n].size > (w.rows[a]?.size ?? -1) ? n : a), sel.value);
+    const biggest = biggestLayer(w, sel.value);
     if (biggest) sel.value = biggest;
   }
   scheduleWeights();
@@ -172,9 +164,7 @@ function drawWeights() {
         margin: { l: 70, r: 10, t: 10, b: 50 } }), { minInterval: 500 });
     }
     r.yRange = [-half, half];
-    const ys = binCentres(row.range[0], row.range[1], row.hist[0].length);
-    const cols = row.hist.map((c) => logShares(c, c.reduce((a, v) => a + v, 0)));
-    r.weightsChart.react([{ type: "heatmap", x: row.xs, y: ys, z: ys.map((_, b) => cols.map((c) => c[b])),
+    r.weightsChart.react([{ type: "heatmap", ...histogramHeatmap(row),
       zmin: -4, zmax: 0, colorscale: "Viridis", showscale: r === withW[withW.length - 1],
       hovertemplate: "epoch %{x}, w ≈ %{y}: 10^%{z:.2f}<extra></extra>" }]);
   }

@@ -17,14 +17,45 @@ export function logShares(counts, total) {
   return counts.map((c) => (c > 0 && total > 0 ? Math.log10(c / total) : null));
 }
 
+/**
+ * Add one diagnostics row to `store` ({layers: [names in order], rows: {name: history}}).
+ * A history keeps the layer's fixed range, and per frame its epoch, counts and near-zero
+ * share. Returns true when the layer is new. Shared by this panel and the compare page.
+ */
+export function recordLayer(store, row, x) {
+  const fresh = !(row.name in store.rows);
+  if (fresh) {
+    store.layers.push(row.name);
+    store.rows[row.name] = { range: row.hist_range, xs: [], hist: [], zero: [] };
+  }
+  const r = store.rows[row.name];
+  r.xs.push(x);
+  r.hist.push(row.hist);
+  r.zero.push(typeof row.near_zero_frac === "number" ? row.near_zero_frac : null);
+  r.out = row.hist_out;
+  r.size = row.hist.reduce((a, c) => a + c, 0) + (row.hist_out || [0, 0]).reduce((a, c) => a + c, 0);
+  return fresh;
+}
+
+/** The layer with the most weights (where a penalty shows first), or `fallback`. */
+export function biggestLayer(store, fallback) {
+  return store.layers.reduce((a, n) => (store.rows[n].size > (store.rows[a]?.size ?? -1) ? n : a), fallback);
+}
+
+/** A layer's history as heatmap data: one column per frame, log₁₀ share of the weights per bin. */
+export function histogramHeatmap(r) {
+  const ys = binCentres(r.range[0], r.range[1], r.hist[0].length);
+  const columns = r.hist.map((counts) => logShares(counts, counts.reduce((a, c) => a + c, 0)));
+  return { x: r.xs, y: ys, z: ys.map((_, b) => columns.map((col) => col[b])) };
+}
+
 export class WeightsPanel {
   /** `opts.zRange` fixes the colour scale (the compare page shares one between runs). */
   constructor(grid, opts = {}) {
     this.grid = grid;
     this.opts = opts;
     this.xs = [];
-    this.layers = [];   // names in network order
-    this.rows = {};     // name -> {range, hist: [[counts] per frame], zero: [fraction per frame]}
+    this.store = { layers: [], rows: {} };  // recordLayer(): histories by layer name
     this.current = null;
     this.charts = null;
   }
@@ -54,40 +85,27 @@ export class WeightsPanel {
     const t = this.xs.length;
     this.xs.push(ev.epoch ?? ev.step ?? t);
     for (const row of ev.layers) {
-      if (!Array.isArray(row.hist)) continue;
-      if (!this.rows[row.name]) {
-        this.layers.push(row.name);
-        this.rows[row.name] = { range: row.hist_range, hist: [], zero: [], xs: [] };
+      if (Array.isArray(row.hist) && recordLayer(this.store, row, this.xs[t])) {
         this.select.append(h("option", { value: row.name }, row.name));
       }
-      const r = this.rows[row.name];
-      r.xs.push(this.xs[t]);
-      r.hist.push(row.hist);
-      r.zero.push(typeof row.near_zero_frac === "number" ? row.near_zero_frac : null);
-      r.out = row.hist_out;
-      r.size = row.hist.reduce((a, c) => a + c, 0) + (row.hist_out || [0, 0]).reduce((a, c) => a + c, 0);
     }
     if (!this.picked) {  // the layer with the most weights, until the visitor picks one
-      this.current = this.layers.reduce((a, n) => (this.rows[n].size > (this.rows[a]?.size ?? -1) ? n : a), this.current);
+      this.current = biggestLayer(this.store, this.current);
       this.select.value = this.current;
     }
     this.draw();
   }
 
   draw() {
-    const r = this.rows[this.current];
+    const { layers, rows } = this.store;
+    const r = rows[this.current];
     if (!r) return;
-    const bins = r.hist[0].length;
-    const ys = binCentres(r.range[0], r.range[1], bins);
-    // z[bin][frame]: one column per diagnostics epoch
-    const columns = r.hist.map((counts) => logShares(counts, counts.reduce((a, c) => a + c, 0)));
-    const z = ys.map((_, b) => columns.map((col) => col[b]));
     const zr = this.opts.zRange || [-4, 0];
-    this.charts.heat.react([{ type: "heatmap", x: r.xs, y: ys, z, colorscale: "Viridis", zmin: zr[0], zmax: zr[1],
+    this.charts.heat.react([{ type: "heatmap", ...histogramHeatmap(r), colorscale: "Viridis", zmin: zr[0], zmax: zr[1],
       colorbar: { title: { text: "log₁₀ share" } },
       hovertemplate: "epoch %{x}, w ≈ %{y}: 10^%{z:.2f} of the weights<extra></extra>" }]);
-    this.charts.zero.react(this.layers.map((name, i) => ({
-      type: "scatter", mode: "lines", name, x: this.rows[name].xs, y: this.rows[name].zero,
+    this.charts.zero.react(layers.map((name, i) => ({
+      type: "scatter", mode: "lines", name, x: rows[name].xs, y: rows[name].zero,
       line: { color: PALETTE[i % PALETTE.length], width: name === this.current ? 4 : 2 } })));
     const last = r.zero[r.zero.length - 1];
     const out = r.out && r.out[0] + r.out[1] > 0 ? `; ${r.out[0] + r.out[1]} outside the axis` : "";
