@@ -97,6 +97,17 @@ class RunCreated(BaseModel):
     parent: Optional[str] = None
 
 
+class SweepRef(BaseModel):
+    """A run's place in its sweep (webapp/sweeps)."""
+
+    id: str = Field(description="the sweep's public id")
+    url: str = Field(description="its page, /s/<id>")
+    name: str
+    axes: dict[str, Any] = Field(description="this run's value of each axis, keyed by the axis's JSON pointer")
+    point: int = Field(description="the point of the sweep (runs of one point differ only in their seed)")
+    repeat: Optional[int] = Field(description="which repeat (seed index, from 0) of its point; null when a point has one run")
+
+
 class Run(BaseModel):
     id: str
     name: str
@@ -115,6 +126,7 @@ class Run(BaseModel):
     is_owner: bool
     url: str
     ws: str
+    sweep: Optional[SweepRef] = Field(None, description="the sweep this run is part of, or null (GET only)")
 
 
 class RunRow(BaseModel):

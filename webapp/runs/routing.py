@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from channels.auth import AuthMiddlewareStack
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 from django.urls import path, re_path
 
 from webapp.runs.consumers import NoRouteConsumer, RunConsumer
+from webapp.sweeps.consumers import SweepConsumer
 
-websocket_urlpatterns = [path("ws/runs/<str:public_id>/", RunConsumer.as_asgi())]
+websocket_urlpatterns = [
+    path("ws/runs/<str:public_id>/", RunConsumer.as_asgi()),
+    # the session tells the sweep's owner (is_owner, as GET /api/sweeps/<id> does)
+    path("ws/sweeps/<str:public_id>/", AuthMiddlewareStack(SweepConsumer.as_asgi())),
+]
 # last in the router (webapp/asgi.py): unknown paths are refused at the handshake
 no_route = [re_path(r"", NoRouteConsumer.as_asgi())]
 

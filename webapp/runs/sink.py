@@ -22,11 +22,17 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 
 from webapp.runs.events import clean, coalesce, dumps, envelope
 from webapp.runs.models import FINISHED, Event, Run
 
 log = logging.getLogger(__name__)
+
+# After a flush, once per published message other than steps (status, epoch, summary ...):
+# how other apps follow runs without the runs app knowing them (webapp/sweeps/signals.py).
+# kwargs: run_pk, public_id, message, publisher. Sent robustly: a receiver cannot fail a run.
+published = Signal()
 
 
 def float32_text(value: float) -> float:
@@ -39,7 +45,7 @@ def float32_text(value: float) -> float:
 
 class EventSink:
     def __init__(self, run: Run, publisher=None, interval: float | None = None, stop_check_interval: float = 0.25):
-        self.run_pk, self.group = run.pk, run.group
+        self.run_pk, self.public_id, self.group = run.pk, run.public_id, run.group
         self.seq = run.last_seq
         self.publisher = publisher
         self.interval = settings.STEP_PUBLISH_INTERVAL if interval is None else interval
@@ -82,6 +88,9 @@ class EventSink:
         if self.publisher is not None:
             for message in messages:
                 self.publisher.send(self.group, envelope(message))
+                if message["type"] != "step":
+                    published.send_robust(EventSink, run_pk=self.run_pk, public_id=self.public_id, message=message,
+                                          publisher=self.publisher)
 
     def should_stop(self) -> bool:
         """A stop request, or the run was ended elsewhere (reaped, cancelled while queued)."""

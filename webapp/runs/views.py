@@ -91,7 +91,9 @@ def run_detail(request, public_id: str):
             raise ApiError(409, "stop the run before deleting it")
         run.delete()
         return HttpResponse(status=204)
-    return JsonResponse(run.as_dict(request))
+    from webapp.sweeps.services import sweep_ref  # the run's place in its sweep, if any
+
+    return JsonResponse({**run.as_dict(request), "sweep": sweep_ref(run)})
 
 
 @api("GET")

@@ -20,7 +20,7 @@ from training.spec import SpecError, dump
 from webapp.runs.models import ACTIVE, Event, Run
 from webapp.runs.services import ApiError, check_spec, owner_key
 from webapp.runs.sink import EventSink
-from webapp.sweeps import expand
+from webapp.sweeps import expand, live
 from webapp.sweeps.models import Sweep, SweepRun
 
 MAX_REPORTED_ERRORS = 20
@@ -212,6 +212,9 @@ def enqueue(run_pk: int) -> None:
     except Exception:  # broker down: leave it waiting; the next release sends it
         SweepRun.objects.filter(run_id=run_pk).update(dispatched=False)
         raise
+    sweep_id = SweepRun.objects.filter(run_id=run_pk).values_list("sweep__public_id", flat=True).first()
+    if sweep_id:
+        live.changed(sweep_id, run.public_id)  # "waiting" → "queued" on the sweep's page
 
 
 def on_run_finished(run_pk: int) -> None:
@@ -219,6 +222,8 @@ def on_run_finished(run_pk: int) -> None:
     if member is None:
         return
     record(member)
+    # the trainer's last status event came before Run.finish: now the row is final
+    live.changed(member.sweep.public_id, member.run.public_id)
     release(member.sweep.owner_session, member.sweep.owner_user_id)
 
 
@@ -267,21 +272,34 @@ def _stats(xs: list[float]) -> tuple[float | None, float | None]:
     return mean, std
 
 
-def table(sweep: Sweep) -> dict:
-    members = list(sweep.members.select_related("run").order_by("index"))
-    rows = []
-    for m in members:
-        run = m.run
-        if run.is_active:
-            final, best = metric_of(run, sweep.metric, sweep.goal) if run.status == "running" else (None, None)
-        else:
-            record(m)
-            final, best = m.final, m.best
-        rows.append({"id": run.public_id, "url": run.url, "status": run.status, "point": m.point, "repeat": m.repeat,
-                     "seed": run.spec.get("seed"), "values": m.values, "final": final, "best": best,
-                     "waiting": run.status == "queued" and not m.dispatched,
-                     "epochs_run": (run.summary or {}).get("epochs_run"), "error": run.error or None})
-    sign = 1 if sweep.goal == "max" else -1
+def row(sweep: Sweep, m: SweepRun) -> dict:
+    """One run's row of the table, as it stands in the database now."""
+    run = m.run
+    if run.is_active:
+        final, best = metric_of(run, sweep.metric, sweep.goal) if run.status == "running" else (None, None)
+    else:
+        record(m)
+        final, best = m.final, m.best
+    return {"id": run.public_id, "url": run.url, "status": run.status, "point": m.point, "repeat": m.repeat,
+            "seed": run.spec.get("seed"), "values": m.values, "final": final, "best": best,
+            "waiting": run.status == "queued" and not m.dispatched,
+            "epochs_run": (run.summary or {}).get("epochs_run"), "error": run.error or None}
+
+
+def rows(sweep: Sweep, run_ids: list[str] | None = None) -> list[dict]:
+    """The rows of the sweep (only those of ``run_ids`` when given), in creation order."""
+    members = sweep.members.select_related("run").order_by("index")
+    if run_ids is not None:
+        members = members.filter(run__public_id__in=run_ids)
+    return [row(sweep, m) for m in members]
+
+
+def aggregate(metric: str, goal: str, rows: list[dict]) -> dict:
+    """What the table derives from its rows: points (mean ± std over repeats), counts, best, top, done.
+
+    Pure: the websocket consumer recomputes it from the rows it holds (webapp/sweeps/consumers.py).
+    """
+    sign = 1 if goal == "max" else -1
     done = [r for r in rows if r["status"] == "succeeded" and r["final"] is not None]
     ranked = sorted(done, key=lambda r: -sign * r["final"])
     points: dict[int, dict] = {}
@@ -300,12 +318,26 @@ def table(sweep: Sweep) -> dict:
     counts: dict[str, int] = {}
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
+    return {"counts": counts, "done": not any(r["status"] in ACTIVE for r in rows),
+            "best": ranked[0]["id"] if ranked else None, "top": [r["id"] for r in ranked[:5]], "points": point_rows}
+
+
+def table(sweep: Sweep) -> dict:
+    runs = rows(sweep)
+    agg = aggregate(sweep.metric, sweep.goal, runs)
     return {"id": sweep.public_id, "url": sweep.url, "name": sweep.name, "method": sweep.method, "axes": sweep.axes,
             "samples": sweep.samples, "repeats": sweep.repeats, "metric": sweep.metric, "goal": sweep.goal,
-            "created": sweep.created.isoformat(), "counts": counts,
-            "done": not any(r["status"] in ACTIVE for r in rows),
-            "best": ranked[0]["id"] if ranked else None, "top": [r["id"] for r in ranked[:5]],
-            "runs": rows, "points": point_rows}
+            "created": sweep.created.isoformat(), "counts": agg["counts"], "done": agg["done"],
+            "best": agg["best"], "top": agg["top"], "runs": runs, "points": agg["points"]}
+
+
+def sweep_ref(run: Run) -> dict | None:
+    """The ``sweep`` field of GET /api/runs/<id>: which sweep a run belongs to, and its place there."""
+    m = SweepRun.objects.filter(run_id=run.pk).select_related("sweep").first()
+    if m is None:
+        return None
+    return {"id": m.sweep.public_id, "url": m.sweep.url, "name": m.sweep.name, "axes": m.values,
+            "point": m.point, "repeat": m.repeat if m.sweep.repeats > 1 else None}
 
 
 def cancel_all(sweep: Sweep) -> int:
