@@ -85,6 +85,40 @@ def test_a_phone_gets_one_column_and_train_always_in_reach(live_server_url, brow
     context.close()
 
 
+def test_on_a_phone_train_scrolls_the_loss_chart_into_view_and_nothing_overflows(live_server_url, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    open_playground(page, live_server_url, _hash({"data": {"dataset": "moons"}, "training": {"epochs": 20}}))
+    page.wait_for_selector("#validation[data-state='valid']", state="attached")
+    assert _box(page, "#panel-data-preview")["top"] > 844  # the results' place is below the builder
+    page.tap("#train")
+    wait_points(page, "loss", 0, at_least=3)
+    # the loss chart comes into view (a smooth scroll: wait for it to settle), above the fixed Train bar
+    in_view = """() => { const c = document.querySelector('#panel-loss .js-plotly-plot');
+        const bar = document.querySelector('.train-bar').getBoundingClientRect();
+        const r = c && c.getBoundingClientRect();
+        return !!r && r.top >= 0 && r.bottom <= bar.top + 1; }"""
+    page.wait_for_function(in_view, timeout=15_000)
+    assert page.evaluate("window.scrollY") > 0
+    bar = _box(page, ".train-bar")
+    assert bar["bottom"] <= 844 and bar["top"] >= 0
+    assert page.is_visible("#stop") or page.locator(".run-head [data-status='succeeded']").count() == 1
+    # focus went to the results, not left on a button that scrolled away
+    assert page.evaluate("document.activeElement.id") == "run-area"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    wait_status(page)
+    page.wait_for_selector("#panel-summary:not([hidden])")
+    page.wait_for_timeout(300)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), \
+        page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    page.screenshot(path=str(SHOTS / "playground_phone_after_train_390.png"))
+    assert errors == []
+    context.close()
+
+
 def test_digits_preview_shows_images_and_the_augmented_toggle(live_server_url, wide):
     spec = {"data": {"dataset": "digits"}, "augment": [{"type": "rotate", "degrees": 30, "p": 1.0}],
             "model": {"layers": [{"type": "dense", "units": 16, "activation": "relu"}]}}

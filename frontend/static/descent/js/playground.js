@@ -17,6 +17,7 @@ import { renderUpload } from "./upload.js";
 import { loadVocab, isFinal } from "./vocab.js";
 import { DataPreview, networkPicture } from "./preview.js";
 import { describePath } from "./paths.js";
+import { follow } from "./reveal.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -123,8 +124,19 @@ function startRun(run, spec) {
     onEvent: (ev) => state.view.handle(ev),
     onState: (s) => { $("conn").textContent = s === "open" ? "● live" : s === "closed" ? "" : `${s}…`; },
   });
-  // the results are what matters now: on a narrow screen, bring them into view
-  if (window.matchMedia("(max-width: 1100px)").matches) $("run-area").scrollIntoView({ block: "start" });
+  revealResults();
+}
+
+// The results are what matters now: where they are out of view (a phone, where they sit
+// below the builder), scroll the loss chart in, the status line above it, and move focus
+// to the results so a screen reader follows; Train/Stop stay in their sticky bar.
+function revealResults() {
+  state.stopFollow?.();
+  state.stopFollow = follow($("run"), () => document.getElementById("panel-loss") || $("run-area"),
+    () => $("run-area"), { onFirst: () => {
+      const active = document.activeElement;
+      if (!active || active === document.body || active.closest(".train-bar")) $("run-area").focus({ preventScroll: true });
+    } });
 }
 
 function showStop(on, label = "Stop") {
