@@ -340,6 +340,9 @@ def _core() -> None:
                  responses={200: ANY_OBJECT, 201: ANY_OBJECT, 400: e, 403: e, 404: e, 409: e, 429: e})
     register("/api/rooms/{code}/me", "get", "The caller's place in a room", params=room,
              responses={200: ANY_OBJECT, 403: e, 404: e})
+    register("/api/rooms/current", "get", "The room this browser session joined, for its playground "
+             "(the pushed lesson and the locks; 304 to a matching If-None-Match)",
+             responses={200: ANY_OBJECT, 304: None})
 
 
 # ---------------------------------------------------------------- the view

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import json
 import re
 import time
 
@@ -325,6 +327,30 @@ def teacher_view(room: Room) -> dict:
             "active": sum(r.status in ACTIVE for lst in runs_by_member.values() for r in lst),
             "students": [{"name": m.name, "joined": m.joined.isoformat(),
                           "runs": [run_row(r) for r in runs_by_member.get(m.pk, [])]} for m in members]}
+
+
+def session_member(request) -> Member | None:
+    """This browser session's membership (open or closed room); a session is in one room at a time."""
+    key = request.session.session_key
+    if not key:
+        return None
+    return Member.objects.filter(session_key=key).select_related("room").order_by("-joined").first()
+
+
+def playground_version(member: Member | None) -> str:
+    """An ETag for playground_view: it changes with every push, lock, rename and close."""
+    if member is None:
+        return '"none"'
+    room = member.room
+    raw = json.dumps([room.code, member.name, room.push_seq, room.locked, room.unlocked, room.closed is not None])
+    return '"' + hashlib.sha256(raw.encode()).hexdigest()[:20] + '"'
+
+
+def playground_view(member: Member) -> dict:
+    """What a student's playground needs of the room: the pushed lesson and the locks (no runs)."""
+    room = member.room
+    return {"code": room.code, "name": room.name, "student": member.name, "closed": room.closed is not None,
+            "lesson": room.lesson, "push_seq": room.push_seq, "locked": room.locked, "unlocked": room.unlocked}
 
 
 def student_view(room: Room, member: Member) -> dict:

@@ -6,6 +6,7 @@ urlpatterns = [
     path("room", views.room_start, name="room-start"),
     path("room/<str:code>", views.room_page, name="room-page"),
     path("api/rooms", views.rooms),
+    path("api/rooms/current", views.room_current),  # before <code>: "current" is never a code
     path("api/rooms/<str:code>", views.room_detail),
     path("api/rooms/<str:code>/join", views.room_join),
     path("api/rooms/<str:code>/me", views.room_me),

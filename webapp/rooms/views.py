@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponseNotModified, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
@@ -39,6 +39,20 @@ def room_me(request, code: str):
     if member is None:
         raise ApiError(403, "join the room first")
     return JsonResponse(services.student_view(room, member))
+
+
+@api("GET")
+def room_current(request):
+    """The room this browser session joined, for its playground; polled, so it answers 304
+    to a matching If-None-Match without building the body."""
+    member = services.session_member(request)
+    etag = services.playground_version(member)
+    sent = [t.strip().removeprefix("W/") for t in request.headers.get("If-None-Match", "").split(",")]
+    response = HttpResponseNotModified() if etag in sent or "*" in sent else \
+        JsonResponse({"room": services.playground_view(member) if member else None})
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 def _teacher_action(action):
