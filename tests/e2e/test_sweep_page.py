@@ -1,4 +1,5 @@
-"""The sweep page in a browser: live table, charts (log axis), best run, compare link, CSV, cancel-all."""
+"""The sweep page in a browser: live table over its websocket (no polling; polling when the
+socket fails), charts (log axis), best run, compare link, CSV, cancel-all."""
 
 import pytest
 
@@ -20,14 +21,29 @@ def _post_sweep(page, base, body):
         }""", body)
 
 
+def _count_table_gets(page, sweep_id):
+    seen = []
+    page.on("request", lambda r: seen.append(r.url) if r.url.split("?")[0].endswith(f"/api/sweeps/{sweep_id}") else None)
+    return seen
+
+
 def test_sweep_page_fills_table_and_charts_until_done(page, live_server_url, screenshot):
     sweep = _post_sweep(page, live_server_url, {
         "spec": SPEC, "method": "grid", "metric": "val_acc",
         "axes": [{"path": "/optimizer/lr", "log_uniform": [0.001, 0.1], "count": 2},
                  {"path": "/model/layers/0/units", "values": [4, 8]}]})
     assert len(sweep["runs"]) == 4
+    polls = _count_table_gets(page, sweep["id"])
+    statuses_seen = set()
     page.goto(f"{live_server_url}{sweep['url']}")
-    page.wait_for_function("() => document.querySelector('#sweep-facts').textContent.includes('finished')", timeout=180_000)
+    page.wait_for_function("() => document.body.dataset.live === 'socket'", timeout=30_000)
+    while not page.evaluate("() => document.querySelector('#sweep-facts').textContent.includes('finished')"):
+        statuses_seen.update(page.locator("#runs-table tbody td[class^='status-']").all_text_contents())
+        page.wait_for_timeout(100)
+        assert len(statuses_seen) < 100 and page.evaluate("() => document.body.dataset.live") == "socket"
+    # the table moved through the runs' states over the socket alone: not one GET of the table
+    assert "succeeded" in statuses_seen and statuses_seen & {"running", "queued", "waiting"}
+    assert polls == []
     assert page.locator("#runs-table tbody tr").count() == 4
     assert page.locator("#points-table tbody tr").count() == 4
     assert page.locator("#runs-table tbody tr.best").count() == 1
@@ -62,4 +78,16 @@ def test_cancel_all_from_the_page(page, live_server_url):
     page.wait_for_function("() => document.querySelector('#sweep-facts').textContent.includes('finished')", timeout=60_000)
     statuses = page.locator("#runs-table tbody td[class^='status-']").all_text_contents()
     assert statuses and all(s in ("cancelled", "succeeded") for s in statuses) and "cancelled" in statuses
+    assert not page.js_errors
+
+
+def test_without_its_socket_the_page_polls_until_done(page, live_server_url):
+    sweep = _post_sweep(page, live_server_url, {"spec": SPEC, "axes": [{"path": "/optimizer/lr", "values": [0.01, 0.1]}]})
+    page.route_web_socket("**/ws/sweeps/**", lambda ws: ws.close())  # the socket never stays open
+    polls = _count_table_gets(page, sweep["id"])
+    page.goto(f"{live_server_url}{sweep['url']}")
+    page.wait_for_function("() => document.querySelector('#sweep-facts').textContent.includes('finished')", timeout=180_000)
+    assert page.evaluate("() => document.body.dataset.live") == "polling"
+    assert len(polls) >= 1
+    assert page.locator("#runs-table tbody td.status-succeeded").count() == 2
     assert not page.js_errors

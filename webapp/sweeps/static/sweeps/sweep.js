@@ -1,7 +1,11 @@
-// The sweep page: polls GET /api/sweeps/<id> and redraws the table and charts from it.
-// A sweep has at most DESCENT_MAX_SWEEP_RUNS rows, so a full redraw per poll is bounded.
+// The sweep page: the table over the websocket /ws/sweeps/<id>/ (docs/protocol.md "Sweeps"):
+// one "table" message on connect, then "rows" messages with the runs and points that changed
+// (at most ~4 a second). The tables replace only those rows; the charts are redrawn from the
+// whole table (at most DESCENT_MAX_SWEEP_RUNS points, Plotly.react diffs them). Without a
+// socket the page polls GET /api/sweeps/<id> every 5 s and keeps trying to reconnect.
 const id = document.body.dataset.sweepId;
-const POLL_MS = 1500;
+const POLL_MS = 5000; // only while the socket is down
+const RECONNECT_MS = [1000, 2000, 5000, 10000, 20000];
 const $ = (sel) => document.querySelector(sel);
 const short = (p) => p.replace(/^\//, "");
 const fmt = (v) => v === null || v === undefined ? "–" : typeof v === "number"
@@ -28,37 +32,54 @@ function header(table, names) {
   thead.appendChild(tr);
 }
 
+function pointRow(s, paths, p) {
+  const tr = document.createElement("tr");
+  tr.dataset.point = String(p.point);
+  if (s.best && p.runs.includes(s.best)) tr.className = "best";
+  for (const path of paths) cell(tr, fmt(p.values[path]));
+  cell(tr, String(p.n));
+  cell(tr, pm(p.mean, p.std, p.n));
+  cell(tr, pm(p.best_mean, p.best_std, p.n));
+  return tr;
+}
+
+function runRow(s, paths, r) {
+  const tr = document.createElement("tr");
+  tr.dataset.runId = r.id;
+  if (r.id === s.best) tr.className = "best";
+  const a = document.createElement("a");
+  a.href = r.url; a.textContent = r.id.slice(0, 8);
+  cell(tr, "").appendChild(a);
+  for (const path of paths) cell(tr, fmt(r.values[path]));
+  cell(tr, String(r.seed));
+  cell(tr, r.waiting ? "waiting" : r.status, `status-${r.status}`);
+  cell(tr, fmt(r.final));
+  cell(tr, fmt(r.best));
+  return tr;
+}
+
 function drawTables(s) {
   const paths = s.axes.map((a) => a.path);
   header($("#points-table"), [...paths.map(short), "runs", `${s.metric} (final)`, `${s.metric} (best epoch)`]);
-  const pb = $("#points-table tbody");
-  pb.replaceChildren();
-  for (const p of s.points) {
-    const tr = document.createElement("tr");
-    if (s.best && p.runs.includes(s.best)) tr.className = "best";
-    for (const path of paths) cell(tr, fmt(p.values[path]));
-    cell(tr, String(p.n));
-    cell(tr, pm(p.mean, p.std, p.n));
-    cell(tr, pm(p.best_mean, p.best_std, p.n));
-    pb.appendChild(tr);
-  }
+  $("#points-table tbody").replaceChildren(...s.points.map((p) => pointRow(s, paths, p)));
   header($("#runs-table"), ["run", ...paths.map(short), "seed", "status", `${s.metric} final`, `${s.metric} best`]);
-  const rb = $("#runs-table tbody");
-  rb.replaceChildren();
-  for (const r of s.runs) {
-    const tr = document.createElement("tr");
-    tr.dataset.runId = r.id;
-    if (r.id === s.best) tr.className = "best";
-    const a = document.createElement("a");
-    a.href = r.url; a.textContent = r.id.slice(0, 8);
-    cell(tr, "").appendChild(a);
-    for (const path of paths) cell(tr, fmt(r.values[path]));
-    cell(tr, String(r.seed));
-    cell(tr, r.waiting ? "waiting" : r.status, `status-${r.status}`);
-    cell(tr, fmt(r.final));
-    cell(tr, fmt(r.best));
-    rb.appendChild(tr);
+  $("#runs-table tbody").replaceChildren(...s.runs.map((r) => runRow(s, paths, r)));
+}
+
+// a "rows" message: replace just the rows it carries, then move the best-run highlight
+function updateTables(s, runs, points) {
+  const paths = s.axes.map((a) => a.path);
+  for (const r of runs) {
+    const old = $("#runs-table tbody").querySelector(`tr[data-run-id="${CSS.escape(r.id)}"]`);
+    if (old) old.replaceWith(runRow(s, paths, r));
   }
+  for (const p of points) {
+    const old = $("#points-table tbody").querySelector(`tr[data-point="${p.point}"]`);
+    if (old) old.replaceWith(pointRow(s, paths, p));
+  }
+  const bestPoint = s.runs.find((r) => r.id === s.best)?.point;
+  for (const tr of $("#runs-table tbody").children) tr.classList.toggle("best", tr.dataset.runId === s.best);
+  for (const tr of $("#points-table tbody").children) tr.classList.toggle("best", tr.dataset.point === String(bestPoint));
 }
 
 function drawCharts(s) {
@@ -141,25 +162,76 @@ function drawHeader(s) {
   $("#cancel-all").hidden = !s.is_owner || s.done;
 }
 
-async function refresh() {
-  const res = await fetch(`/api/sweeps/${id}`, { headers: { Accept: "application/json" } });
-  if (!res.ok) { $("#sweep-facts").textContent = `Could not load the sweep (${res.status}).`; return null; }
-  const s = await res.json();
+let state = null; // the table as last received (GET's shape)
+let socket = null;
+let pollTimer = null;
+let failures = 0;
+
+function showTable(s) {
+  state = s;
   drawHeader(s);
   drawTables(s);
   drawCharts(s);
-  return s;
+}
+
+function applyRows(m) {
+  if (!state) return;
+  const runIndex = new Map(state.runs.map((r, i) => [r.id, i]));
+  for (const r of m.runs) if (runIndex.has(r.id)) state.runs[runIndex.get(r.id)] = r;
+  const pointIndex = new Map(state.points.map((p, i) => [p.point, i]));
+  for (const p of m.points) if (pointIndex.has(p.point)) state.points[pointIndex.get(p.point)] = p;
+  Object.assign(state, { counts: m.counts, done: m.done, best: m.best, top: m.top });
+  drawHeader(state);
+  updateTables(state, m.runs, m.points);
+  drawCharts(state);
+}
+
+async function poll() {
+  pollTimer = null;
+  if (socket && socket.readyState === WebSocket.OPEN) return;
+  try {
+    const res = await fetch(`/api/sweeps/${id}`, { headers: { Accept: "application/json" } });
+    if (res.ok) showTable(await res.json());
+    else if (!state) $("#sweep-facts").textContent = `Could not load the sweep (${res.status}).`;
+  } catch (e) { /* a missed poll; the next one catches up */ }
+  if (!(state && state.done)) pollTimer = setTimeout(poll, POLL_MS);
+}
+
+function connect() {
+  const proto = location.protocol === "https:" ? "wss" : "ws";
+  let ws;
+  try {
+    ws = new WebSocket(`${proto}://${location.host}/ws/sweeps/${id}/`);
+  } catch (e) { // refused before it opened (a policy, a proxy): poll instead
+    document.body.dataset.live = "polling";
+    if (!pollTimer) poll();
+    return;
+  }
+  socket = ws;
+  ws.onopen = () => {
+    failures = 0;
+    document.body.dataset.live = "socket";
+    if (pollTimer) { clearTimeout(pollTimer); pollTimer = null; }
+  };
+  ws.onmessage = (e) => {
+    const m = JSON.parse(e.data);
+    if (m.type === "table") showTable(m);
+    else if (m.type === "rows") applyRows(m);
+  };
+  ws.onclose = () => {
+    if (socket !== ws) return;
+    socket = null;
+    document.body.dataset.live = "polling";
+    if (state && state.done) return; // nothing will change any more
+    if (!pollTimer) poll(); // the table stays live, more slowly, until the socket is back
+    setTimeout(connect, RECONNECT_MS[Math.min(failures++, RECONNECT_MS.length - 1)]);
+  };
 }
 
 $("#cancel-all").addEventListener("click", async () => {
   if (!confirm("Stop every queued and running run of this sweep?")) return;
-  await fetch(`/api/sweeps/${id}/cancel`, { method: "POST", headers: { "X-CSRFToken": csrf(), "Content-Type": "application/json" }, body: "{}" });
-  refresh();
+  const res = await fetch(`/api/sweeps/${id}/cancel`, { method: "POST", headers: { "X-CSRFToken": csrf(), "Content-Type": "application/json" }, body: "{}" });
+  if (res.ok) showTable({ ...(await res.json()), is_owner: state ? state.is_owner : true });
 });
 
-async function loop() {
-  let s = null;
-  try { s = await refresh(); } catch (e) { /* a missed poll; the next one catches up */ }
-  if (!s || !s.done) setTimeout(loop, POLL_MS);
-}
-loop();
+connect();
