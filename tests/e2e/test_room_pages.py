@@ -104,3 +104,83 @@ def test_a_student_cannot_open_the_teacher_view(contexts, live_server_url):
     assert student.locator("#student-grid").count() == 0  # the student page, not the teacher's
     status = student.evaluate(f"fetch('/api/rooms/{code}').then(r => r.status)")
     assert status == 403
+
+
+def _new_room(teacher, base, name):
+    teacher.goto(f"{base}/room")
+    teacher.fill("#room-name", name)
+    teacher.click("#new-room button[type=submit]")
+    teacher.wait_for_url(re.compile(r".*/room/[A-Z0-9]{6}$"), timeout=60_000)
+    return teacher.text_content("#room-code").strip()
+
+
+def _playground(pg, base):
+    pg.goto(f"{base}/")
+    pg.wait_for_selector("body[data-ready='1']", state="attached", timeout=30_000)
+    pg.wait_for_selector("#section-data select", timeout=30_000)
+    pg.wait_for_selector("#room-bar:not([hidden])", timeout=30_000)  # it knows the room
+    pg.evaluate("window.__notReloaded = true")
+
+
+def test_a_push_reaches_the_open_playground_without_overwriting_edits_and_shows_the_locks(
+        contexts, live_server_url, screenshot):
+    base = live_server_url
+    teacher = contexts()
+    code = _new_room(teacher, base, "Week 4")
+    ana, ben = contexts(), contexts()
+    for pg, name in ((ana, "ana"), (ben, "ben")):
+        _join(pg, base, code, name)
+        _playground(pg, base)
+    assert "not sent a lesson" in ana.text_content("#room-notice")
+    # ben has been editing: his form differs from what the page opened with
+    ben.fill("[data-path='/training/epochs'] input", "7")
+
+    teacher.wait_for_selector("#push-preset option[value='underfit-tiny-mlp']", state="attached", timeout=60_000)
+    teacher.select_option("#push-preset", "underfit-tiny-mlp")
+    teacher.fill("#push-unlocked", "/optimizer/lr")
+    teacher.click("#push-form button[type=submit]")
+
+    # ana's untouched playground loads it within a few seconds, without a reload
+    ana.wait_for_function("() => document.querySelector('#room-notice').textContent.startsWith('Your teacher loaded')",
+                          timeout=10_000)
+    assert ana.text_content("#room-notice") == "Your teacher loaded Underfitting: a network too small"
+    assert ana.evaluate("window.__notReloaded") is True
+    assert "Underfitting" in ana.text_content("#lesson") and ana.is_visible("#lesson")
+    assert ana.input_value("[data-path='/training/epochs'] input") == "80"
+    assert ana.input_value("[data-path='/model/layers/0/units'] input") == "2"
+    # locked fields are disabled and say why; the learning rate is open
+    epochs = ana.locator("[data-path='/training/epochs'] input")
+    assert epochs.is_disabled() and epochs.get_attribute("title") == "locked by your teacher"
+    assert ana.locator("[data-path='/model/layers/0/units'] input").is_disabled()
+    assert ana.locator("#presets").is_disabled()
+    assert not ana.locator("[data-path='/optimizer/lr'] input").is_disabled()
+    assert "locked by your teacher" in ana.text_content("#room-locks")
+    assert "learning rate" in ana.text_content("#room-locks").lower()
+    assert ana.locator("#section-training summary .lock-tag").count() == 1
+    screenshot("room-playground-student", ana)
+
+    # ben's edits stay; the push is offered instead
+    ben.wait_for_selector("#room-load:not([hidden])", timeout=10_000)
+    assert "Your teacher sent Underfitting" in ben.text_content("#room-notice")
+    assert ben.input_value("[data-path='/training/epochs'] input") == "7"
+    ben.click("#room-load")
+    assert ben.text_content("#room-notice") == "Your teacher loaded Underfitting: a network too small"
+    assert ben.input_value("[data-path='/training/epochs'] input") == "80"
+    assert ben.locator("#room-load").is_hidden() and ben.evaluate("window.__notReloaded") is True
+
+    # ana changes what she may and trains: the server takes it (the run is hers, in the room)
+    ana.fill("[data-path='/optimizer/lr'] input", "0.05")
+    ana.wait_for_selector("#validation[data-state='valid']", state="attached", timeout=30_000)
+    with ana.expect_response(lambda r: r.url.endswith("/api/runs") and r.request.method == "POST") as resp:
+        ana.click("#train")
+    assert resp.value.status == 201, resp.value.text()
+
+    # the teacher unlocks: the fields open again on the playground
+    teacher.click("#lock-toggle")
+    ana.wait_for_function("() => !document.querySelector(\"[data-path='/training/epochs'] input\").disabled",
+                          timeout=10_000)
+    assert ana.locator("#room-locks").is_hidden() and not ana.locator("#presets").is_disabled()
+    if ana.locator("#stop").is_visible():
+        ana.click("#stop")
+    for pg in (teacher, ana, ben):
+        assert not pg.js_errors, pg.js_errors

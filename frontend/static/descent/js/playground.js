@@ -18,6 +18,7 @@ import { loadVocab, isFinal } from "./vocab.js";
 import { DataPreview, networkPicture } from "./preview.js";
 import { describePath } from "./paths.js";
 import { follow } from "./reveal.js";
+import { RoomLink } from "./roomlink.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -267,6 +268,10 @@ async function main() {
     if (slug) showLesson(state.presets.find((p) => p.slug === slug));
   })
     .catch((err) => console.warn("descent: presets unavailable", err.message));
+  // a student in a classroom room: the teacher's pushes arrive here, locked fields show disabled
+  state.room = new RoomLink(state.builder, { showLesson, onLoaded: (spec) => writeHash(spec), announce: toast,
+    els: { bar: $("room-bar"), notice: $("room-notice"), load: $("room-load"), locks: $("room-locks"),
+      presets: $("presets") } }).start();
   document.body.dataset.ready = "1"; // browser tests wait for this
 }
 
