@@ -48,3 +48,42 @@ def test_compare_says_when_a_run_does_not_exist(live_server_url, page):
     page.goto(f"{live_server_url}/compare?runs=nosuchrun")
     page.wait_for_selector("body[data-ready='1']", state="attached")
     assert "nosuchrun" in page.inner_text("#compare-message")
+
+
+def test_compare_draws_decision_boundaries_side_by_side_on_one_scale_and_the_same_axes(live_server_url, page, screenshot):
+    from tests.e2e.instrument import events
+
+    base = live_server_url
+    spec = {"data": {"dataset": "xor", "n_samples": 200}, "training": {"epochs": 3, "batch_size": 32},
+            "monitor": {"boundary": True, "boundary_resolution": 20, "diagnostics": False, "neurons": False}}
+    a = create_run(page, base, {**spec, "name": "tanh", "model": {"layers": [{"type": "dense", "units": 4,
+                                                                             "activation": "tanh"}]}})
+    b = create_run(page, base, {**spec, "name": "relu", "data": {**spec["data"], "noise": 0.4}})
+    wait_run_status(page, a)
+    wait_run_status(page, b)
+    page.goto(f"{base}/compare?runs={a},{b}")
+    page.wait_for_selector("#panel-cmp-boundary:not([hidden])", timeout=60_000)
+    page.wait_for_function("""() => [...document.querySelectorAll('#boundary-grid .js-plotly-plot')]
+        .filter((el) => el.data && el.data.some((t) => t.type === 'heatmap')).length === 2""", timeout=60_000)
+    charts = page.evaluate("""[...document.querySelectorAll('#boundary-grid .js-plotly-plot')].map((el) => {
+        const heat = el.data.find((t) => t.type === 'heatmap');
+        return {zmin: heat.zmin, zmax: heat.zmax, scale: JSON.stringify(heat.colorscale),
+                x: el._fullLayout.xaxis.range, y: el._fullLayout.yaxis.range,
+                points: el.data.filter((t) => t.type === 'scatter' && t.mode === 'markers')
+                               .reduce((n, t) => n + t.x.length, 0),
+                top: el.getBoundingClientRect().top, left: el.getBoundingClientRect().left};
+    })""")
+    # one colour scale, the same axes, the data over each, side by side in one row
+    assert charts[0]["zmin"] == charts[1]["zmin"] and charts[0]["zmax"] == charts[1]["zmax"]
+    assert charts[0]["scale"] == charts[1]["scale"]
+    assert charts[0]["x"] == charts[1]["x"] and charts[0]["y"] == charts[1]["y"]
+    assert charts[0]["points"] > 50 and charts[1]["points"] > 50
+    assert charts[0]["top"] == charts[1]["top"] and charts[0]["left"] < charts[1]["left"]
+    # each is its run's final boundary
+    for run_id in (a, b):
+        last = events(page, run_id, "boundary")[-1]["epoch"]
+        caption = page.text_content(f"#boundary-grid figure[data-run='{run_id}'] figcaption")
+        assert f"epoch {last}" in caption, caption
+    assert "One colour scale" in page.text_content("#boundary-scale")
+    screenshot("compare-boundaries")
+    assert not browser_errors(page)

@@ -1,7 +1,8 @@
 // /compare?runs=a,b,… (up to 8): loss, accuracy and lr overlaid with a stable colour per
 // run (its place in the list), a table of final and best metrics, the spec fields that
-// differ, and gradient flow side by side on ONE colour scale, so that "darker" means the
-// same thing in every run. Live runs keep updating: one websocket per run.
+// differ, and gradient flow and decision boundaries side by side on ONE colour scale, so
+// that "darker" means the same thing in every run. Live runs keep updating: one websocket
+// per run.
 /* global Plotly */
 import { api } from "../api.js";
 import { h, fmt } from "../dom.js";
@@ -12,6 +13,7 @@ import { specDiff } from "../specdiff.js";
 import { MAX_COMPARE } from "../comparelist.js";
 import { loadVocab } from "../vocab.js";
 import { biggestLayer, histogramHeatmap, recordLayer } from "../panels/weights.js";
+import { BoundaryPanel } from "../panels/boundary.js";
 
 const $ = (id) => document.getElementById(id);
 const colour = (i) => PALETTE[i % PALETTE.length];
@@ -70,6 +72,13 @@ function onEvent(r, ev) {
       r.summary = ev;
       scheduleTable();
       break;
+    case "dataset":
+      r.dataset = ev;
+      scheduleBoundary();
+      break;
+    case "boundary":
+      if (ev.z) { r.boundary = ev; scheduleBoundary(); } // a 1-D regression's curve has no plane to compare
+      break;
     default:
   }
 }
@@ -120,6 +129,82 @@ function drawGrad() {
       colorscale: "Viridis", showscale: r === withGrad[withGrad.length - 1],
       hovertemplate: "%{y} epoch %{x}: %{z:.2f}<extra></extra>" }]);
   }
+}
+
+// -- decision boundaries: the same axes and one colour scale ---------------------------
+
+let boundaryTimer = 0;
+function scheduleBoundary() {
+  if (boundaryTimer) return;
+  boundaryTimer = setTimeout(() => { boundaryTimer = 0; drawBoundaries(); }, 500);
+}
+
+const span = (vals) => [Math.min(...vals), Math.max(...vals)];
+const cellSpan = (a) => { const half = a.length > 1 ? (a[1] - a[0]) / 2 : 0.5; return [a[0] - half, a[a.length - 1] + half]; };
+
+/** Each run's latest boundary as the run page draws it (panels/boundary.js), then put on shared scales. */
+function boundaryTraces(withB) {
+  const traces = withB.map((r) => {
+    // the run page's panel builds the traces from the event and the dataset; a detached
+    // instance lends its drawing code here without a second copy of it
+    r.bp = r.bp || new BoundaryPanel(document.createElement("div"));
+    r.bp.dataset = r.dataset || null;
+    return r.bp.traces(r.boundary) || [];
+  });
+  const heat = traces.map((t) => t.find((x) => x.type === "heatmap")).filter(Boolean);
+  heat.forEach((t) => { t.showscale = false; });
+  for (const t of traces.flat()) t.showlegend = false;
+  // 1. one scale per kind of grid: a probability is 0..1 for every run already; a
+  //    regression's prediction spans the lowest to the highest of any run; classes the most classes
+  const reg = withB.map((r, k) => (r.dataset?.task === "regression" ? k : -1)).filter((k) => k >= 0);
+  if (reg.length) {
+    const regHeat = reg.map((k) => traces[k].find((x) => x.type === "heatmap")).filter(Boolean);
+    const [lo, hi] = span(regHeat.flatMap((t) => [t.zmin, t.zmax]));
+    for (const k of reg) {
+      for (const t of traces[k]) {
+        if (t.type === "heatmap") { t.zmin = lo; t.zmax = hi; }
+        if (t.marker?.cmin !== undefined) { t.marker.cmin = lo; t.marker.cmax = hi; }
+      }
+    }
+    regHeat[regHeat.length - 1].showscale = true;
+    return { traces, kind: "regression" };
+  }
+  const multi = heat.filter((t) => t.customdata);
+  const widest = multi.reduce((a, t) => (!a || t.zmax > a.zmax ? t : a), null);
+  for (const t of multi) { t.zmax = widest.zmax; t.colorscale = widest.colorscale; }
+  return { traces, kind: multi.length ? "multiclass" : "binary" };
+}
+
+function drawBoundaries() {
+  const withB = runs.filter((r) => r.boundary);
+  if (!withB.length) return;
+  const { traces, kind } = boundaryTraces(withB);
+  // 2. the same axes for all: the union of the grids' extents
+  const xr = span(withB.flatMap((r) => cellSpan(r.boundary.x)));
+  const yr = span(withB.flatMap((r) => cellSpan(r.boundary.y)));
+  state.boundaryX = xr;
+  state.boundaryY = yr;
+  $("panel-cmp-boundary").hidden = false;
+  $("boundary-scale").textContent = {
+    binary: "One colour scale for all runs: the probability of class 1, white at 0.5 (the black line); "
+      + "filled dots are training points, rings validation points.",
+    multiclass: "One colour scale for all runs: the hue is the predicted class, the depth how sure the model is.",
+    regression: "One colour scale for all runs: the prediction, from the lowest to the highest of any run.",
+  }[kind];
+  withB.forEach((r, k) => {
+    if (!r.boundaryChart) {
+      const el = h("div", { class: "chart boundary-chart", id: `cmp-boundary-${r.i}` });
+      r.boundaryCaption = h("span", { class: "muted" });
+      $("boundary-grid").append(h("figure", { class: "grad-cell boundary-cell", "data-run": r.id },
+        h("figcaption", { style: { borderColor: colour(r.i) } }, label(r), " ", r.boundaryCaption), el));
+      r.boundaryChart = new PlotChart(el, () => ({ showlegend: false, margin: { l: 50, r: 10, t: 10, b: 45 },
+        xaxis: axis(r.dataset?.feature_names?.[0] || "x1", { range: state.boundaryX, automargin: false }),
+        yaxis: axis(r.dataset?.feature_names?.[1] || "x2", { range: state.boundaryY, automargin: false }) }),
+      { minInterval: 500 });
+    }
+    r.boundaryCaption.textContent = `epoch ${r.boundary.epoch}`;
+    r.boundaryChart.react(traces[k]);
+  });
 }
 
 // -- weight histograms of one layer, every run on one scale (issue 11) ------------------
