@@ -186,3 +186,74 @@ async def test_a_live_message_after_a_gap_is_preceded_by_the_missed_events():
     assert [m["seq"] for m in got] == [5, 6, 7]
     assert await comm.receive_nothing(timeout=0.2)
     await comm.disconnect()
+
+
+async def test_a_deaf_viewer_of_an_active_run_catches_up_from_the_database(monkeypatch):
+    """Group membership lost (Redis restarted) and nothing live arrives: the watcher reads
+    what was persisted meanwhile, without the viewer reconnecting."""
+    from webapp.runs import consumers
+
+    monkeypatch.setattr(consumers, "WATCH_INTERVAL", 0.2)
+    run, sink, pub = await make_run(2)
+    await database_sync_to_async(Run.objects.filter(pk=run.pk).update)(status="running")
+    comm = await connect(run)
+    await receive_until_live(comm)
+    await database_sync_to_async(sink.emit)({"type": "epoch", "epoch": 2, "train_loss": 0.3})
+    pub.sent.clear()  # never delivered live
+    got = await comm.receive_json_from(timeout=5)
+    assert got["seq"] == 4 and got["type"] == "epoch"
+    await comm.disconnect()
+
+
+async def test_a_viewer_that_hears_live_events_does_not_reread_the_database(monkeypatch):
+    from webapp.runs import consumers
+
+    monkeypatch.setattr(consumers, "WATCH_INTERVAL", 0.3)
+    reads = []
+    real = consumers._events_after
+
+    async def counting(run_pk, after):
+        reads.append(after)
+        return await real(run_pk, after)
+
+    monkeypatch.setattr(consumers, "_events_after", counting)
+    run, sink, pub = await make_run(2)
+    await database_sync_to_async(Run.objects.filter(pk=run.pk).update)(status="running")
+    comm = await connect(run)
+    await receive_until_live(comm)
+    at_connect = len(reads)
+    for epoch in range(2, 8):  # live events keep coming, faster than the watch interval
+        await database_sync_to_async(sink.emit)({"type": "epoch", "epoch": epoch, "train_loss": 0.3})
+        await pub.deliver()
+        assert (await comm.receive_json_from(timeout=5))["epoch"] == epoch
+        await __import__("asyncio").sleep(0.1)
+    assert len(reads) == at_connect  # the backlog at connect, nothing since
+    await comm.disconnect()
+
+
+async def test_a_message_shared_by_several_viewers_is_encoded_once():
+    from webapp.runs.consumers import TEXT_KEY, RunConsumer
+
+    sent = []
+
+    class Probe(RunConsumer):
+        def __init__(self):
+            self.last_seq, self.heard_at, self.lock = 0, 0.0, __import__("asyncio").Lock()
+
+        async def send(self, text_data=None, bytes_data=None, close=False):
+            sent.append(text_data)
+
+    encodes = []
+    real = RunConsumer.encode_json
+
+    async def counting(content):
+        encodes.append(content)
+        return await real(content)
+
+    message = {"type": "run.event", "event": {"type": "epoch", "seq": 1, "epoch": 1, "train_loss": 0.5}}
+    for _ in range(5):
+        probe = Probe()
+        probe.encode_json = counting
+        await probe.run_event(message)
+    assert len(encodes) == 1 and len(sent) == 5 and len(set(sent)) == 1
+    assert TEXT_KEY not in sent[0] and '"train_loss":0.5' in sent[0].replace(" ", "")

@@ -7,7 +7,16 @@ rows hold several steps (``seqs``); ``drop_seen`` trims the one that straddles `
 Live delivery can miss messages (Redis restarted: the group membership and anything in
 flight are gone). So a live message that does not follow ``last_seq`` is preceded by
 what the database holds in between, and while the run is active a watcher re-joins the
-group and catches up from the database every few seconds: a viewer heals by itself.
+group every few seconds and, when no live message came in that time although the
+database has newer events (the viewer went deaf), catches up from the database: a
+viewer heals by itself. A viewer that hears live messages never reads the database
+again: with a hundred viewers on one run, a periodic read each would cost the web
+process far more than the fan-out itself.
+
+Fan-out cost: channels_redis hands the one message it received for this process to
+every consumer of the group as the same dict, so the first consumer to send it caches
+its JSON text on it and the others send that text (one encoding per process per event,
+not one per viewer).
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -26,7 +36,8 @@ from webapp.runs.models import ACTIVE, Event, Run, group_name
 
 log = logging.getLogger(__name__)
 BACKLOG_PAGE = 5000
-WATCH_INTERVAL = 5.0  # seconds between re-joins and database catch-ups while a run is active
+WATCH_INTERVAL = 5.0  # seconds between re-joins (and, if deaf, database catch-ups) while a run is active
+TEXT_KEY = "_descent_text"  # the cached JSON of a shared live message (never sent itself)
 
 
 @database_sync_to_async
@@ -41,8 +52,8 @@ def _events_after(run_pk: int, after: int) -> list[tuple[int, str, str]]:
 
 
 @database_sync_to_async
-def _status(run_pk: int) -> str | None:
-    return Run.objects.filter(pk=run_pk).values_list("status", flat=True).first()
+def _status(run_pk: int) -> tuple[str, int] | None:
+    return Run.objects.filter(pk=run_pk).values_list("status", "last_seq").first()
 
 
 class RunConsumer(AsyncJsonWebsocketConsumer):
@@ -51,6 +62,7 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
         self.group = None
         self.watcher = None
         self.lock = asyncio.Lock()  # backlog and live sends never interleave
+        self.heard_at = time.monotonic()  # when the last live event came in
         run = await _run(self.public_id)
         if run is None:
             await self.close(code=4404)
@@ -91,10 +103,14 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
                 await self.channel_layer.group_add(self.group, self.channel_name)
             except Exception as exc:  # Redis away: the database still has everything
                 log.debug("re-joining %s failed: %s", self.group, exc)
-            status = await _status(self.run_pk)
-            async with self.lock:
-                await self.backlog()
-            if status not in ACTIVE:
+            row = await _status(self.run_pk)
+            status, stored = row if row is not None else (None, self.last_seq)
+            ended = status not in ACTIVE
+            deaf = time.monotonic() - self.heard_at >= WATCH_INTERVAL
+            if stored > self.last_seq and (ended or deaf):
+                async with self.lock:
+                    await self.backlog()
+            if ended:
                 return  # what the run wrote before it ended has been sent
 
     async def disconnect(self, code):
@@ -125,20 +141,31 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "message": f"unknown message type {str(content.get('type'))[:40]!r}; "
                                                                 "the only one is \"ping\""})
 
+    async def send_shared(self, message: dict) -> None:
+        """Send ``message["event"]`` as it came, encoded once for every viewer in this process."""
+        text = message.get(TEXT_KEY)
+        if text is None:
+            text = message[TEXT_KEY] = await self.encode_json(message["event"])
+        await self.send(text_data=text)
+
     async def run_event(self, message):  # envelope type "run.event" (webapp.runs.events)
         if "seq" not in message["event"]:  # transient notices (queue moves) are not persisted
-            await self.send_json(message["event"])
+            await self.send_shared(message)
             return
+        self.heard_at = time.monotonic()
         async with self.lock:
             event = message["event"]
             first = event["seqs"][0] if "seqs" in event else event["seq"]
             if first > self.last_seq + 1:  # missed live messages: the database has them
                 await self.backlog()
-            event = drop_seen(event, self.last_seq)
-            if event is None:
+            trimmed = drop_seen(event, self.last_seq)
+            if trimmed is None:
                 return
-            await self.send_json(event)
-            self.last_seq = event["seq"]
+            if trimmed is event:
+                await self.send_shared(message)
+            else:
+                await self.send_json(trimmed)
+            self.last_seq = trimmed["seq"]
 
 
 class NoRouteConsumer(AsyncJsonWebsocketConsumer):
