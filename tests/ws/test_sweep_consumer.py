@@ -132,7 +132,8 @@ async def test_at_most_about_four_messages_a_second(monkeypatch):
     await comm.disconnect()
 
 
-async def test_the_end_of_a_run_and_a_release_update_the_row(monkeypatch):
+async def test_the_end_of_a_run_and_a_release_update_the_row(monkeypatch, settings):
+    settings.SWEEP_ACTIVE_PER_OWNER = 1  # the second run waits for the first
     sweep, runs = await make_sweep(2)
     await database_sync_to_async(SweepRun.objects.filter(run=runs[1]).update)(dispatched=False)
     comm = await connect(sweep)
@@ -147,8 +148,7 @@ async def test_the_end_of_a_run_and_a_release_update_the_row(monkeypatch):
         sink.emit({"type": "summary", "val_acc": 0.9, "epochs_run": 1})
         sink.emit({"type": "status", "status": "succeeded", "message": ""})
         Run.objects.get(pk=runs[0].pk).finish("succeeded", "", {"val_acc": 0.9, "epochs_run": 1})
-        services.on_run_finished(runs[0].pk)  # the worker's task_postrun hook
-        services.enqueue(runs[1].pk)  # what release() queues on commit
+        services.on_run_finished(runs[0].pk)  # the worker's task_postrun hook: records, releases the next
 
     await database_sync_to_async(end_first_run)()
     await pub.deliver()
@@ -161,6 +161,25 @@ async def test_the_end_of_a_run_and_a_release_update_the_row(monkeypatch):
     assert messages[-1]["best"] == runs[0].public_id and messages[-1]["top"] == [runs[0].public_id]
     points = {p["point"]: p for m in messages for p in m["points"]}
     assert points[0]["mean"] == 0.9
+    await comm.disconnect()
+
+
+async def test_without_notices_the_socket_heals_and_releases_by_itself(monkeypatch, settings):
+    settings.SWEEP_ACTIVE_PER_OWNER = 1
+    monkeypatch.setattr(consumers, "RESYNC_INTERVAL", 0.2)
+    monkeypatch.setattr("webapp.runs.services.send", lambda run, queue: None)  # no broker here
+    monkeypatch.setattr("webapp.runs.publisher.Publisher.get", lambda: LayerPublisher())  # notices lost
+    sweep, runs = await make_sweep(2)
+    await database_sync_to_async(SweepRun.objects.filter(run=runs[1]).update)(dispatched=False)
+    comm = await connect(sweep)
+    assert (await comm.receive_json_from(timeout=5))["runs"][1]["waiting"] is True
+    # the first run ends and nobody says so (a worker's hooks missed, Redis restarted)
+    await database_sync_to_async(lambda: Run.objects.get(pk=runs[0].pk).finish("failed", "lost"))()
+    rows = {}
+    for m in await receive_all(comm, 1.0):
+        rows.update({r["id"]: r for r in m["runs"]})
+    assert rows[runs[0].public_id]["status"] == "failed"
+    assert rows[runs[1].public_id]["waiting"] is False  # released, as a GET of the table would
     await comm.disconnect()
 
 

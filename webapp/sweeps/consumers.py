@@ -9,7 +9,8 @@
    rows and points that differ from what this socket last sent.
 3. While the sweep is not done, every ``RESYNC_INTERVAL`` seconds the socket re-joins the
    group and reads its active rows again: notices lost with a Redis restart heal by
-   themselves.
+   themselves. It also releases waiting runs, as each GET of the table does (the fallback
+   for a worker's missed ``task_postrun`` hook, now that the page no longer polls).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def _load(public_id: str, scope) -> tuple[Sweep, dict] | None:
     sweep = Sweep.objects.filter(public_id=public_id).first()
     if sweep is None:
         return None
+    services.release(sweep.owner_session, sweep.owner_user_id)  # as GET does: if a worker's hook was missed
     body = services.table(sweep)
     who = SimpleNamespace(user=scope.get("user"), session=scope.get("session"))
     body["is_owner"] = bool(who.session is not None and sweep.is_owned_by(who))
@@ -46,6 +48,11 @@ def _load(public_id: str, scope) -> tuple[Sweep, dict] | None:
 @database_sync_to_async
 def _rows(sweep: Sweep, run_ids: list[str]) -> list[dict]:
     return services.rows(sweep, run_ids)
+
+
+@database_sync_to_async
+def _release(sweep: Sweep) -> int:
+    return services.release(sweep.owner_session, sweep.owner_user_id)
 
 
 class SweepConsumer(AsyncJsonWebsocketConsumer):
@@ -143,6 +150,11 @@ class SweepConsumer(AsyncJsonWebsocketConsumer):
                 await self.channel_layer.group_add(self.group, self.channel_name)
             except Exception as exc:  # Redis away: the database still has everything
                 log.debug("re-joining %s failed: %s", self.group, exc)
+            try:
+                if any(r["waiting"] for r in self.rows.values()):
+                    await _release(self.sweep)  # the fallback that the page's polls used to be
+            except Exception:  # the broker is away: the runs stay waiting, the next pass tries
+                log.exception("sweep %s: releasing waiting runs failed", self.public_id)
             self.dirty.update(k for k, r in self.rows.items() if r["status"] in ACTIVE)
             self.schedule()
 
