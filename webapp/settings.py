@@ -215,6 +215,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 3  # a down broker is a quick 503 at creation
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env_str("DESCENT_CPU_QUEUE", "celery")
 CELERY_GPU_QUEUE = env_str("DESCENT_GPU_QUEUE", "gpu")
+# A queued cuda run fails when no CUDA worker has been seen for this long (services.fail_stranded_gpu_runs).
+GPU_WAIT_SECONDS = env_float("DESCENT_GPU_WAIT_SECONDS", 300.0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers an unacknowledged task after the visibility timeout: keep it above
 # the longest allowed run (plus the landscape), or a long run would start twice.

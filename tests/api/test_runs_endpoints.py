@@ -187,6 +187,29 @@ def test_cuda_without_a_gpu_worker_is_refused_at_creation(client_a):
     assert client_a.post_json("/api/runs", {"spec": {**SPEC, "training": {"epochs": 3, "device": "cuda"}}}).status_code == 201
 
 
+def test_a_cuda_run_fails_after_a_bounded_wait_once_its_gpu_worker_is_gone(client_a, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from webapp.runs.models import Worker
+    from webapp.runs.services import fail_stranded_gpu_runs, heal
+
+    gpu = Worker.objects.create(name="gpu@host", cuda=True)
+    cuda = client_a.post_json("/api/runs", {"spec": {**SPEC, "training": {"epochs": 3, "device": "cuda"}}}).json()["id"]
+    cpu = client_a.post_json("/api/runs", {"spec": SPEC}).json()["id"]
+    settings.GPU_WAIT_SECONDS = 60
+    later = timezone.now() + timedelta(seconds=90)
+    assert fail_stranded_gpu_runs() == []  # just queued, the GPU worker was seen now
+    Worker.objects.filter(pk=gpu.pk).update(seen_at=timezone.now())
+    assert fail_stranded_gpu_runs(now=later - timedelta(seconds=45)) == []  # gone only 45 s
+    assert fail_stranded_gpu_runs(now=later) == [cuda]
+    run = client_a.get(f"/api/runs/{cuda}").json()
+    assert run["status"] == "failed" and "no GPU worker" in run["error"]
+    assert Run.objects.get(public_id=cpu).status == "queued"  # the CPU run waits as before
+    assert heal()["stranded"] == []
+
+
 # -- runs whose worker is gone -------------------------------------------------------------
 
 def _lose(run_id: str) -> Run:

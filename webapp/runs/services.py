@@ -249,9 +249,31 @@ def queue_for_doc(spec_doc: dict) -> str:
     return settings.CELERY_GPU_QUEUE if device == "cuda" else settings.CELERY_TASK_DEFAULT_QUEUE
 
 
+def fail_stranded_gpu_runs(now=None) -> list[str]:
+    """Queued ``device: cuda`` runs fail once no CUDA worker has been seen for
+    ``DESCENT_GPU_WAIT_SECONDS``: creation refuses cuda without a live GPU worker, and
+    this bounds the wait when that worker goes away afterwards (never queued forever)."""
+    now = now or timezone.now()
+    wait = settings.GPU_WAIT_SECONDS
+    cutoff = now - timedelta(seconds=wait)
+    last_gpu = Worker.objects.filter(cuda=True).order_by("-seen_at").values_list("seen_at", flat=True).first()
+    if last_gpu is not None and last_gpu >= cutoff:
+        return []
+    ended = []
+    for run in Run.objects.filter(status="queued", created__lt=cutoff):
+        if queue_for_doc(run.spec) != settings.CELERY_GPU_QUEUE:
+            continue
+        if end_run(run, "failed", f"no GPU worker has been available for {wait:.0f} s, so this run (device: cuda) "
+                                  "could not start; run it again on the CPU or when a GPU worker is back",
+                   only_from=("queued",)):
+            log.warning("run %s: %s", run.public_id, run.error)
+            ended.append(run.public_id)
+    return ended
+
+
 def heal() -> dict:
     """One pass of every repair: the launcher calls it every few seconds."""
-    out = {"reaped": reap()}
+    out = {"reaped": reap(), "stranded": fail_stranded_gpu_runs()}
     try:
         out["resent"] = resend_lost_queued()
     except Exception as exc:  # broker down: next pass
