@@ -47,3 +47,88 @@ def test_axe_on_runs_compare_lessons_and_a_steered_lesson_run(live_server_url, p
     assert _axe(page, {"include": [["#run-extras"], ["#panel-neurons"], ["#panel-loss"]]}) == []
     page.click("#stop")
     wait_status(page, ("cancelled",))
+
+
+def _fresh(browser):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    pg.js_errors = []
+    pg.on("pageerror", lambda exc: pg.js_errors.append(str(exc)))
+    return ctx, pg
+
+
+def test_axe_on_the_sweep_page(live_server_url, page):
+    base = live_server_url
+    page.goto(f"{base}/runs")
+    sweep = page.evaluate("""async (body) => {
+        const token = (document.cookie.match(/csrftoken=([^;]+)/) || [])[1];
+        const r = await fetch('/api/sweeps', {method: 'POST', body: JSON.stringify(body),
+            headers: {'Content-Type': 'application/json', 'X-CSRFToken': token}});
+        return await r.json(); }""", {
+        "spec": {"data": {"dataset": "xor", "n_samples": 200}, "training": {"epochs": 3},
+                 "monitor": {"diagnostics": False, "boundary": False, "neurons": False}},
+        "method": "grid", "metric": "val_acc", "axes": [{"path": "/optimizer/lr", "values": [0.01, 0.1]}]})
+    page.goto(f"{base}{sweep['url']}")
+    page.wait_for_function("() => document.querySelector('#sweep-facts').textContent.includes('finished')",
+                           timeout=240_000)
+    page.wait_for_selector("#axis-charts .js-plotly-plot")
+    page.wait_for_selector("#runs-table tbody tr")
+    assert page.locator("h1").count() == 1
+    assert _axe(page) == []
+    assert not page.js_errors
+
+
+def test_axe_on_the_room_pages_teacher_student_and_the_students_playground(live_server_url, browser):
+    import re
+
+    base = live_server_url
+    made = []
+    try:
+        ctx, teacher = _fresh(browser)
+        made.append(ctx)
+        teacher.goto(f"{base}/room")
+        assert _axe(teacher) == []
+        teacher.fill("#room-name", "Accessible room")
+        teacher.click("#new-room button[type=submit]")
+        teacher.wait_for_url(re.compile(r".*/room/[A-Z0-9]{6}$"), timeout=60_000)
+        code = teacher.text_content("#room-code").strip()
+
+        ctx, student = _fresh(browser)
+        made.append(ctx)
+        student.goto(f"{base}/room/{code}")
+        student.wait_for_selector("#join-form:not([hidden])")
+        assert student.locator("h1").count() == 1
+        assert _axe(student) == []  # before joining
+        student.fill("#join-name", "table 5")
+        student.click("#join-form button[type=submit]")
+        student.wait_for_selector("#student-room:not([hidden])", timeout=60_000)
+
+        teacher.wait_for_selector("#push-preset option[value='underfit-tiny-mlp']", state="attached", timeout=60_000)
+        teacher.select_option("#push-preset", "underfit-tiny-mlp")
+        teacher.fill("#push-unlocked", "/optimizer/lr")
+        teacher.click("#push-form button[type=submit]")
+        student.wait_for_selector("#lesson-body:not([hidden])", timeout=60_000)
+        student.fill("#lesson-fields input", "0.05")
+        student.click("#lesson-form button[type=submit]")
+        student.wait_for_selector("#my-runs li", timeout=60_000)
+        card = teacher.locator(".student-card", has_text="table 5")
+        card.locator(".status.status-succeeded").wait_for(timeout=180_000)
+        card.locator(".spot-btn").click()
+        teacher.wait_for_selector("#spotlight:not([hidden])", timeout=60_000)
+        teacher.wait_for_selector("#leaderboard li", timeout=60_000)
+        assert teacher.locator("h1").count() == 1
+        assert _axe(teacher) == []
+        student.wait_for_selector("#spotlight:not([hidden])", timeout=60_000)
+        assert student.locator("h1").count() == 1
+        assert _axe(student) == []
+
+        # the student's playground with the lesson, the room notice and locked fields
+        student.goto(f"{base}/")
+        student.wait_for_selector("body[data-ready='1']", state="attached", timeout=30_000)
+        student.wait_for_selector("#room-locks:not([hidden])", timeout=30_000)
+        student.wait_for_selector("#network-picture svg")
+        assert _axe(student) == []
+        assert not teacher.js_errors and not student.js_errors
+    finally:
+        for ctx in made:
+            ctx.close()
