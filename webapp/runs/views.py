@@ -189,7 +189,8 @@ async def healthz(request):
         except Exception as exc:
             return {"ok": False, "error": str(exc)[:200]}
         finally:
-            connection.close()
+            if not connection.in_atomic_block:  # never under a caller's transaction (tests)
+                connection.close()
 
     async def redis_ping() -> dict:
         if settings.CHANNEL_BACKEND != "redis":
