@@ -51,13 +51,21 @@ export function setProjector(on) {
   const s = scheduler();
   const duty = s.duty;
   s.setDuty(1);
-  for (const c of charts) c.restyleFonts();
+  for (const c of charts) { c.forced = true; c.restyleFonts(); }
   s.whenIdle().then(() => s.setDuty(duty));
 }
 
 /** Destroy every chart drawn inside `root` (a run view being reset): purge Plotly, stop observing. */
 export function destroyWithin(root) {
   for (const c of [...charts]) if (root.contains(c.el)) c.destroy();
+}
+
+/**
+ * Draw every chart inside `root` once more, in view or not (a run ended: the page shows
+ * its final state everywhere, and a test or a screenshot finds every chart complete).
+ */
+export function drawAllWithin(root) {
+  for (const c of charts) if (root.contains(c.el) && c.waiting) { c.forced = true; c.schedule(); }
 }
 
 /** Number of charts alive on the page (tests check that a reset leaves none behind). */
@@ -71,7 +79,12 @@ const OFFSCREEN_MS = 2000;
  * at most once a frame, and at most every `minInterval` ms (big heatmaps ask for more).
  */
 export class PlotChart {
-  constructor(el, layout = {}, { minInterval = 0 } = {}) {
+  /**
+   * @param opts {minInterval (ms between redraws), onlyVisible: drawn only while in view,
+   *   even when drawAllWithin() or projector mode ask (a WebGL 3-D scene: seconds to build
+   *   without a GPU)}
+   */
+  constructor(el, layout = {}, { minInterval = 0, onlyVisible = false } = {}) {
     this.el = el;
     this.layoutFn = typeof layout === "function" ? layout : () => layout;
     this.minInterval = minInterval;
@@ -91,7 +104,12 @@ export class PlotChart {
     }) : null;
     this.observer?.observe(el);
     // A chart out of view (below the fold, a folded panel) redraws at most every
-    // OFFSCREEN_MS; scrolled into view, it catches up at once.
+    // OFFSCREEN_MS; scrolled into view, it catches up at once. Inside an element marked
+    // data-offscreen="wait" (a run view) it does not redraw at all until it comes into
+    // view (or drawAllWithin() asks, when the run ends): a dozen panels below the fold
+    // cost nothing while the run streams. (Issue 7 §1.)
+    this.onlyVisible = onlyVisible;
+    this.wait = onlyVisible || !!el.closest?.("[data-offscreen='wait']");
     this.visible = true;
     this.io = typeof IntersectionObserver === "function" ? new IntersectionObserver((entries) => {
       const v = entries[entries.length - 1].isIntersecting;
@@ -132,10 +150,20 @@ export class PlotChart {
   schedule() {
     if (!this.alive) return;
     this.waiting = true;
+    if (this.held()) return; // the observer schedules it when it shows
     // (a replay at top speed, duty 1, draws everything at once: "done" means all drawn)
-    const every = this.visible || scheduler().duty >= 1 ? this.minInterval : Math.max(this.minInterval, OFFSCREEN_MS);
-    scheduler().request(this, () => { this.waiting = false; this.draw(); }, every, this.label());
+    const soon = this.visible || this.forced || scheduler().duty >= 1;
+    const every = soon ? this.minInterval : Math.max(this.minInterval, OFFSCREEN_MS);
+    scheduler().request(this, () => {
+      if (this.held()) return; // it went out of view while it waited
+      this.waiting = false;
+      this.forced = false;
+      this.draw();
+    }, every, this.label());
   }
+
+  /** Out of view in a view that draws only what shows, and not asked to draw anyway. */
+  held() { return this.wait && !this.visible && (!this.forced || this.onlyVisible); }
 
   label() { return this.el.closest?.(".panel")?.id || this.el.id || "chart"; }
 

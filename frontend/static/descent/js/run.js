@@ -43,7 +43,8 @@ function renderActions() {
   const run = state.run;
   const status = state.status || run.status;
   const live = !TERMINAL.includes(status);
-  const acts = [statusBadge(status, null, state.stopping)];
+  // (a replay re-plays old pauses: the run's own pill does not follow them)
+  const acts = [statusBadge(status, null, state.stopping, !state.replaying && !!state.view?.paused)];
   if (run.is_owner && live) {
     acts.push(btn(state.stopping ? "Stopping…" : "Stop", { id: "stop", class: "btn danger", onclick: stop,
       disabled: !!state.stopping }));
@@ -107,6 +108,9 @@ function flash(text) {
 function onStatus(status) {
   // A replay re-plays old status events; the run's real status does not change.
   if (state.replaying || status === state.status) return;
+  // the socket's backlog of a finished run plays its old "queued", "running" first: the
+  // run is still finished (no Stop button, no lost Replay button meanwhile)
+  if (TERMINAL.includes(state.status) && !TERMINAL.includes(status)) return;
   state.status = status;
   if (TERMINAL.includes(status)) state.stopping = false;
   if (state.run) renderActions();
@@ -116,6 +120,7 @@ async function toggleReplay(speed) {
   if (state.replay) { state.replay.stop(); return; }
   const events = await fetchAllEvents(runId);
   state.view.reset(state.run.spec);
+  state.view.drawAllAtEnd = false; // charts out of view draw when the visitor scrolls to them
   state.view.setDevice(state.run.device);
   state.replaying = true; // set before the first frame plays its old status events
   // top speed: hold the drawing while the events go in, then draw everything once, flat out
@@ -153,8 +158,10 @@ async function main() {
     return;
   }
   state.status = state.run.status;
-  state.view = new RunView($("run"), { spec: state.run.spec, onStatus, onApplyLr: applyLr });
+  state.view = new RunView($("run"), { spec: state.run.spec, onStatus, onApplyLr: applyLr,
+    onPaused: () => { if (!state.replaying) renderActions(); } });
   state.view.setDevice(state.run.device);
+  state.view.setSweep(state.run.sweep);  // null, or absent on a server without sweeps
   // fresher than the position in the first status event, which the socket replays
   if (state.run.status === "queued") state.view.setQueuePosition(state.run.queue_position);
   renderHeader();

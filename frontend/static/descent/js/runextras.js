@@ -12,6 +12,12 @@ export function ensureCss(href = "/static/descent/css/instrument.css") {
   document.head.append(h("link", { rel: "stylesheet", href }));
 }
 
+/** What the controls need to know of the run's optimizer (the weight-decay field). */
+function optimizerOpts(spec) {
+  const o = spec?.optimizer || {};
+  return { optimizer: o.name || "adam", weightDecay: o.weight_decay };
+}
+
 /** @param state {run, view} of run.js; the view's root is where the run draws. */
 export function mountRunExtras(state) {
   ensureCss();
@@ -37,7 +43,7 @@ export function mountRunExtras(state) {
   const status = () => view.status || run.status;
   const mountControls = () => {
     if (controls || !run.is_owner || TERMINAL.includes(status()) || run.spec?.mode === "lr_finder") return;
-    controls = new ControlsPanel(bar, run.id);
+    controls = new ControlsPanel(bar, run.id, optimizerOpts(run.spec));
   };
   mountControls();
   const onStatus = view.opts.onStatus;
@@ -62,7 +68,7 @@ export function attachControls(view, runId) {
   view.liveControls?.destroy();
   view.liveControls = null;
   if (view.spec?.mode === "lr_finder") return null;  // an LR range test sets its own lr
-  view.liveControls = new ControlsPanel(document.createElement("div"), runId);
+  view.liveControls = new ControlsPanel(document.createElement("div"), runId, optimizerOpts(view.spec));
   view.root.before(view.liveControls.el);
   if (!view.baseOnStatus) {
     view.baseOnStatus = view.opts.onStatus || (() => {});

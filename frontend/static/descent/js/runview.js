@@ -3,7 +3,8 @@
 // Panels appear when their first event arrives, so a digits run shows no boundary
 // and an LR range test shows no gradient flow. Unknown event types are ignored.
 import { h, fmt } from "./dom.js";
-import { LineChart, PALETTE, destroyWithin } from "./charts.js";
+import { LineChart, PALETTE, destroyWithin, drawAllWithin } from "./charts.js";
+import { scheduler } from "./frame.js";
 import { vocab } from "./vocab.js";
 import { BoundaryPanel } from "./panels/boundary.js";
 import { DiagnosticsPanels } from "./panels/diagnostics.js";
@@ -24,14 +25,41 @@ const STATUS_TEXT = {
   cancelled: "Stopped", diverged: "Diverged", timed_out: "Timed out",
 };
 
-/** The status pill; a queued run's says where it stands ("Queued — position 2"). */
-export function statusBadge(status, queuePosition, stopping = false) {
+/**
+ * The status pill; a queued run's says where it stands ("Queued — position 2").
+ * A paused run is still `running` on the server (it holds its worker); the trainer's
+ * `control` events say it is paused, and the pill says so (data-status stays "running").
+ */
+export function statusBadge(status, queuePosition, stopping = false, paused = false) {
   const queued = status === "queued" && queuePosition > 0;
   // A stop asked for but not yet confirmed by the run's final status event.
   const stop = stopping && !TERMINAL.includes(status);
-  return h("span", { class: `badge status-${stop ? "stopping" : status || "unknown"}`, "data-status": status || "",
-    "data-stopping": stop ? "1" : null, "data-queue-position": queued ? String(queuePosition) : null },
-  stop ? "Stopping…" : STATUS_TEXT[status] || status || "…", queued ? ` — position ${queuePosition}` : null);
+  const pause = paused && status === "running" && !stop;
+  const look = stop ? "stopping" : pause ? "paused" : status || "unknown";
+  return h("span", { class: `badge status-${look}`, "data-status": status || "",
+    "data-stopping": stop ? "1" : null, "data-paused": pause ? "1" : null,
+    "data-queue-position": queued ? String(queuePosition) : null },
+  stop ? "Stopping…" : pause ? "Paused" : STATUS_TEXT[status] || status || "…", queued ? ` — position ${queuePosition}` : null);
+}
+
+/** Whether the run is paused after this `control` event (a step runs, then pauses again). */
+export function pausedAfter(paused, ev) {
+  if (ev?.action === "pause") return true;
+  if (ev?.action === "resume" || ev?.action === "step") return false;
+  return paused;
+}
+
+/**
+ * "lr = 0.01, batch_size = 32" for a sweep's axes ({"/optimizer/lr": 0.01, …}): each
+ * axis by its last path segment. Anything but a plain object gives "".
+ */
+export function sweepAxesText(axes) {
+  if (!axes || typeof axes !== "object" || Array.isArray(axes)) return "";
+  return Object.entries(axes).map(([path, v]) => {
+    const name = String(path).split("/").filter(Boolean).pop() || String(path);
+    const value = typeof v === "number" ? fmt(v) : typeof v === "object" && v !== null ? JSON.stringify(v) : String(v);
+    return `${name} = ${value}`;
+  }).join(", ");
 }
 
 /** [["l1", v], ["l2", v]] of an epoch's `penalty`, finite numbers only. */
@@ -56,10 +84,14 @@ export class RunView {
 
   reset(spec = this.spec) {
     // The charts of the previous run go for good: Plotly purged, observers disconnected.
+    this.neurons?.destroy();
     destroyWithin(this.root);
+    if (this.readout) scheduler().cancel(this.readout);
+    this.readoutItems = null;
     this.spec = spec || {};
     this.status = null;
     this.stopping = false;
+    this.paused = false;  // from the trainer's control events
     this.queuePosition = null;
     this.device = null;
     this.dataset = null;
@@ -68,12 +100,17 @@ export class RunView {
     this.firstEpoch = undefined;
     this.loss = this.acc = this.lr = null; // charts of a previous run live in the old grid
     this.root.replaceChildren();
+    // charts below the fold wait until they are scrolled to (charts.js); the run's end draws them all
+    this.root.dataset.offscreen = "wait";
+    this.drawAllAtEnd = true;  // a replay turns it off: its charts follow the visitor's scrolling
     this.head = h("div", { class: "run-head" });
+    this.sweepLine = h("p", { class: "run-sweep muted", id: "run-sweep", hidden: true });
     this.alert = h("div", { class: "alert", hidden: true, role: "alert" });
     this.readout = h("div", { class: "readout" });
     this.grid = h("div", { class: "panel-grid" });
-    this.root.append(this.head, this.alert, this.readout, this.grid);
+    this.root.append(this.head, this.sweepLine, this.alert, this.readout, this.grid);
     this.renderHead(null, "");
+    this.setSweep(this.sweep);
     this.panels = {};
     this.boundary = new BoundaryPanel(this.grid);
     this.diagnostics = new DiagnosticsPanels(this.grid);
@@ -87,7 +124,7 @@ export class RunView {
 
   renderHead(status = this.status, message = this.statusMessage) {
     const total = this.spec?.training?.epochs;
-    const parts = [statusBadge(status, this.queuePosition, this.stopping)];
+    const parts = [statusBadge(status, this.queuePosition, this.stopping, this.paused)];
     if (this.device) {
       parts.push(h("span", { class: "device", "data-device": this.device, title: "where the run trains" },
         "device ", h("strong", {}, this.device === "cuda" ? "cuda (GPU)" : this.device)));
@@ -114,6 +151,28 @@ export class RunView {
     this.renderHead();
   }
 
+  /**
+   * The sweep this run belongs to (GET /api/runs/<id> `sweep`: null or {id, url, axes}):
+   * "Part of sweep <id> (lr = 0.01)" under the head. Absent or malformed: nothing.
+   */
+  setSweep(sweep) {
+    this.sweep = sweep;
+    const ok = sweep && typeof sweep === "object" && (sweep.id !== undefined && sweep.id !== null);
+    this.sweepLine.hidden = !ok;
+    if (!ok) { this.sweepLine.replaceChildren(); return; }
+    const url = typeof sweep.url === "string" && sweep.url.startsWith("/") ? sweep.url : `/s/${encodeURIComponent(sweep.id)}`;
+    const axes = sweepAxesText(sweep.axes);
+    this.sweepLine.replaceChildren("Part of sweep ", h("a", { href: url, id: "run-sweep-link" }, String(sweep.id)),
+      axes ? ` (${axes})` : "");
+  }
+
+  setPaused(on) {
+    if (on === this.paused) return;
+    this.paused = on;
+    this.renderHead();
+    this.opts.onPaused?.(on);
+  }
+
   /** Where the run trains ("cpu", "cuda"), from GET /api/runs/<id> or the dataset event. */
   setDevice(device) {
     if (!device || device === this.device) return;
@@ -132,10 +191,12 @@ export class RunView {
     this.status = ev.status;
     this.statusMessage = ev.message || "";
     if (ev.status !== "queued") this.queuePosition = null;
+    if (ev.status !== "running") this.setPaused(false);
     // A position only ever falls while a run waits; the persisted first status event
     // (replayed to a late viewer) carries the position at creation, which may be stale.
     else if (ev.queue_position > 0) this.queuePosition = Math.min(this.queuePosition || Infinity, ev.queue_position);
     this.renderHead(ev.status, ev.message);
+    if (TERMINAL.includes(ev.status) && this.drawAllAtEnd) drawAllWithin(this.root);
     const bad = TERMINAL.includes(ev.status) && ev.status !== "succeeded";
     this.alert.hidden = !bad;
     this.alert.className = `alert alert-${ev.status}`;
@@ -231,14 +292,20 @@ export class RunView {
     this.accChart(regression).append(0, ev.epoch, regression ? ev.train_r2 : ev.train_acc);
     this.acc.append(1, ev.epoch, regression ? ev.val_r2 : ev.val_acc);
     this.epochs = Math.max(this.epochs, (ev.epoch ?? 0) + (this.zeroBased(ev) ? 1 : 0));
-    this.renderHead();
     const items = [["epoch", this.epochs], ["train loss", ev.train_loss], ["val loss", ev.val_loss]];
     if (regression) items.push(["val R²", ev.val_r2]);
     else items.push(["train acc", ev.train_acc], ["val acc", ev.val_acc]);
     items.push(["lr", ev.lr]);
     for (const [k, v] of penalty) items.push([`${k.toUpperCase()} penalty`, v]);
-    this.readout.replaceChildren(...items.filter(([, v]) => v !== undefined).map(([k, v]) =>
-      h("div", { class: "stat" }, h("span", { class: "stat-label" }, k), h("span", { class: "stat-value" }, fmt(v, 3)))));
+    this.readoutItems = items;
+    // the epoch counter and the read-out follow on the next frame: a backlog of thousands
+    // of epochs rebuilds them once, not once per epoch (the status pill stays immediate)
+    scheduler().request(this.readout, () => {
+      if (!this.readoutItems) return;
+      this.renderHead();
+      this.readout.replaceChildren(...this.readoutItems.filter(([, v]) => v !== undefined).map(([k, v]) =>
+        h("div", { class: "stat" }, h("span", { class: "stat-label" }, k), h("span", { class: "stat-value" }, fmt(v, 3)))));
+    }, 0, "readout");
   }
 
   // The first epoch event tells whether the trainer counts from 0 or 1.
@@ -256,6 +323,7 @@ export class RunView {
 
   // A pause, step, resume or lr change as the trainer applied it: a line on the step charts.
   on_control(ev) {
+    this.setPaused(pausedAfter(this.paused, ev));
     this.controlEvents.push(ev);
     const shapes = controlShapes(this.controlEvents);
     this.lossChart().setShapes(shapes);

@@ -1,12 +1,28 @@
-// Live controls of a running run (owner only): Pause/Resume, Step N batches, set the lr.
+// Live controls of a running run (owner only): Pause/Resume, Step N batches, set the lr
+// and, where the run's optimizer has one, its weight decay.
 // Commands go to POST /api/runs/<id>/control; the worker applies them between batches
 // and reports each as a `control` event, which is what this panel shows as the state
 // (the page never guesses: "Paused at step 120" appears when the trainer says so).
 // Keys: Space pauses/resumes and "." steps, unless focus is in a field.
 import { api } from "../api.js";
 import { h, fmt } from "../dom.js";
+import { vocab, specVocab } from "../vocab.js";
 
 const send = (runId, body) => api.post(`/api/runs/${encodeURIComponent(runId)}/control`, body);
+
+/**
+ * Whether `optimizer` has a weight_decay (x-descent.optimizer_fields of the spec schema).
+ * A page that did not load the spec schema (the run page) fetches it here, once.
+ */
+let fieldsPromise = null;
+export async function optimizerHasWeightDecay(optimizer, getSchema = () => api.schema()) {
+  let fields = vocab.optimizerFields;
+  if (!fields || !Object.keys(fields).length) {
+    fieldsPromise ||= getSchema().then((s) => specVocab(s).optimizerFields).catch((err) => { fieldsPromise = null; throw err; });
+    fields = await fieldsPromise;
+  }
+  return (fields[optimizer || "adam"] || []).includes("weight_decay");
+}
 
 /** Is the key event aimed at something that takes typing or its own Space? */
 function inField(target) {
@@ -18,7 +34,8 @@ export class ControlsPanel {
   /**
    * @param {HTMLElement} host  where the bar goes (above the charts)
    * @param {string} runId
-   * @param {object} opts {onError(message), stepDefault}
+   * @param {object} opts {onError(message), stepDefault, optimizer (the run's optimizer name:
+   *   the weight-decay field shows only where it has one), weightDecay (its value at the start)}
    */
   constructor(host, runId, opts = {}) {
     this.runId = runId;
@@ -44,12 +61,47 @@ export class ControlsPanel {
       h("span", { class: "ctl-group" }, h("label", { for: "ctl-lr" }, "lr"), this.lr, this.lrBtn),
       this.state, this.error);
     host.prepend(this.el);
+    this.mountWeightDecay();
     this.onKey = (e) => {
       if (e.ctrlKey || e.metaKey || e.altKey || inField(e.target)) return;
       if (e.key === " " || e.code === "Space") { e.preventDefault(); this.pauseResume(); }
       else if (e.key === ".") { e.preventDefault(); this.step(); }
     };
     document.addEventListener("keydown", this.onKey);
+  }
+
+  /** The weight-decay field, added once the optimizer is known to have one. */
+  async mountWeightDecay() {
+    let has = false;
+    try { has = await optimizerHasWeightDecay(this.opts.optimizer); } catch { return; }
+    if (!has || this.wd || !this.el.isConnected) return;
+    const now = this.opts.weightDecay;
+    this.wd = h("input", { type: "text", id: "ctl-wd", inputmode: "decimal", class: "num",
+      placeholder: typeof now === "number" ? `now ${fmt(now)}` : "e.g. 0.0005", "aria-describedby": "ctl-wd-error",
+      onkeydown: (e) => { if (e.key === "Enter") this.setWeightDecay(); } });
+    this.wdBtn = h("button", { type: "button", class: "btn", id: "ctl-set-wd", onclick: () => this.setWeightDecay(),
+      title: "The optimizer's weight decay from the next batch on (0 turns it off)" }, "Set wd");
+    this.wdError = h("span", { class: "field-error", id: "ctl-wd-error", role: "alert", hidden: true });
+    this.lrBtn.parentElement.after(h("span", { class: "ctl-group", id: "ctl-wd-group" },
+      h("label", { for: "ctl-wd" }, "weight decay"), this.wd, this.wdBtn, this.wdError));
+  }
+
+  wdInvalid(message) {
+    this.wdError.textContent = message;
+    this.wdError.hidden = false;
+    this.wd.setAttribute("aria-invalid", "true");
+  }
+
+  setWeightDecay() {
+    if (!this.wd) return undefined;
+    const text = this.wd.value.trim();
+    const wd = Number(text);
+    // "1e", "-1" or "abc" is flagged on the field, never sent or replaced
+    if (!text || !Number.isFinite(wd) || wd < 0) {
+      this.wdInvalid(`Weight decay: "${text}" is not a number of 0 or more.`);
+      return undefined;
+    }
+    return this.command({ action: "set", weight_decay: wd });
   }
 
   destroy() {
@@ -63,15 +115,23 @@ export class ControlsPanel {
   async command(body) {
     this.error.hidden = true;
     this.lr.removeAttribute("aria-invalid");
+    if (this.wd) { this.wdError.hidden = true; this.wd.removeAttribute("aria-invalid"); }
     try {
       await send(this.runId, body);
-      this.state.textContent = `${body.action === "set" ? "lr change" : body.action} sent…`;
+      const what = "weight_decay" in body ? "weight decay change" : body.action === "set" ? "lr change" : body.action;
+      this.state.textContent = `${what} sent…`;
     } catch (err) {
       const e = err.errors?.[0];
-      this.error.textContent = e ? e.message : err.message;
-      this.error.hidden = false;
-      if (e?.path === "/lr") this.lr.setAttribute("aria-invalid", "true");
-      this.opts.onError?.(this.error.textContent);
+      const message = e ? e.message : err.message;
+      if (e?.path === "/weight_decay" && this.wd) {
+        const said = message.replace(/weight_decay/g, "weight decay");
+        this.wdInvalid(said.charAt(0).toUpperCase() + said.slice(1));  // on its own field
+      } else {
+        this.error.textContent = message;
+        this.error.hidden = false;
+        if (e?.path === "/lr") this.lr.setAttribute("aria-invalid", "true");
+      }
+      this.opts.onError?.(message);
     }
   }
 

@@ -60,12 +60,14 @@ export class LandscapePanel {
     // Axis titles live in the layout function (not a react() patch) so that projector
     // mode, which redraws every chart, gives them its bigger type too.
     this.contour = new PlotChart(left, () => this.contourAxes());
+    // The 3-D view is a WebGL scene (seconds to build on a machine without a GPU): drawn
+    // only while it is in view, never behind the visitor's back.
     this.surface = new PlotChart(right, () => ({
       margin: { l: 0, r: 0, t: 10, b: 0 },
       scene: { xaxis: { title: { text: this.axisTitles()[0] } }, yaxis: { title: { text: this.axisTitles()[1] } },
         zaxis: { title: { text: this.log ? "log₁₀ loss" : "loss" } },
         camera: { eye: { x: 1.6, y: -1.6, z: 1.1 } } },
-    }));
+    }), { onlyVisible: true });
   }
 
   add(ev) {

@@ -6,6 +6,7 @@
 // Every epoch is kept, and the scrubber moves through them (live and in replay).
 import { h } from "../dom.js";
 import { makePanel } from "./panel.js";
+import { scheduler } from "../frame.js";
 
 const NODE = 44;     // px of a neuron's heatmap
 const GAP = 10;      // px between nodes of a column
@@ -79,6 +80,26 @@ export class NeuronsPanel {
     this.panel.body.append(h("div", { class: "neurons-scrub" }, h("span", {}, "epoch"), this.scrub, this.label),
       this.canvas, this.note);
     this.panel.show();
+    // Drawn through the page's frame scheduler (frame.js) like every chart; in a run view
+    // that draws only what shows, not while the panel is out of view.
+    this.wait = !!this.grid.closest?.("[data-offscreen='wait']");
+    this.visible = true;
+    this.io = typeof IntersectionObserver === "function" ? new IntersectionObserver((entries) => {
+      this.visible = entries[entries.length - 1].isIntersecting;
+      if (this.visible && this.dirty) this.request();
+    }, { rootMargin: "150px" }) : null;
+    this.io?.observe(this.panel.el);
+  }
+
+  /** Redraw on a coming frame (at most ten times a second), once the panel is in view. */
+  request() {
+    this.dirty = true;
+    if (this.wait && !this.visible) return;
+    scheduler().request(this, () => {
+      if (this.wait && !this.visible) return;
+      this.dirty = false;
+      this.draw();
+    }, 100, "panel-neurons");
   }
 
   add(ev) {
@@ -103,7 +124,7 @@ export class NeuronsPanel {
     this.history.push(ev);
     this.scrub.max = String(this.history.length - 1);
     if (this.follow) this.scrub.value = String(this.history.length - 1);
-    if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = 0; this.draw(); });
+    this.request();
   }
 
   keepFrame(ev) {
@@ -220,7 +241,8 @@ export class NeuronsPanel {
   }
 
   destroy() {
-    if (this.frame) cancelAnimationFrame(this.frame);
+    scheduler().cancel(this);
+    this.io?.disconnect();
     this.panel?.el.remove();
   }
 }

@@ -42,11 +42,19 @@ export function biggestLayer(store, fallback) {
   return store.layers.reduce((a, n) => (store.rows[n].size > (store.rows[a]?.size ?? -1) ? n : a), fallback);
 }
 
-/** A layer's history as heatmap data: one column per frame, log₁₀ share of the weights per bin. */
-export function histogramHeatmap(r) {
+/**
+ * A layer's history as heatmap data: one column per frame, log₁₀ share of the weights per
+ * bin; a long history keeps every k-th frame (and the last), at most `maxColumns`.
+ */
+export function histogramHeatmap(r, maxColumns = Infinity) {
   const ys = binCentres(r.range[0], r.range[1], r.hist[0].length);
-  const columns = r.hist.map((counts) => logShares(counts, counts.reduce((a, c) => a + c, 0)));
-  return { x: r.xs, y: ys, z: ys.map((_, b) => columns.map((col) => col[b])) };
+  const n = r.hist.length;
+  const k = Math.max(1, Math.ceil(n / maxColumns));
+  const keep = k === 1 ? null : [...Array(n).keys()].filter((j) => j % k === 0 || j === n - 1);
+  const xs = keep ? keep.map((j) => r.xs[j]) : r.xs;
+  const hist = keep ? keep.map((j) => r.hist[j]) : r.hist;
+  const columns = hist.map((counts) => logShares(counts, counts.reduce((a, c) => a + c, 0)));
+  return { x: xs, y: ys, z: ys.map((_, b) => columns.map((col) => col[b])) };
 }
 
 export class WeightsPanel {
@@ -75,7 +83,7 @@ export class WeightsPanel {
     this.charts = {
       heat: new PlotChart(chartDiv(row), () => ({ xaxis: axis("epoch"), yaxis: axis("weight value") }), { minInterval: 250 }),
       zero: new PlotChart(chartDiv(row), () => ({ xaxis: axis("epoch"),
-        yaxis: axis("share of |w| < 10⁻³", { range: [-0.02, 1.02] }) })),
+        yaxis: axis("share of |w| < 10⁻³", { range: [-0.02, 1.02] }) }), { minInterval: 250 }),
     };
   }
 
@@ -101,11 +109,16 @@ export class WeightsPanel {
     const r = rows[this.current];
     if (!r) return;
     const zr = this.opts.zRange || [-4, 0];
-    this.charts.heat.react([{ type: "heatmap", ...histogramHeatmap(r), colorscale: "Viridis", zmin: zr[0], zmax: zr[1],
-      colorbar: { title: { text: "log₁₀ share" } },
-      hovertemplate: "epoch %{x}, w ≈ %{y}: 10^%{z:.2f} of the weights<extra></extra>" }]);
-    this.charts.zero.react(layers.map((name, i) => ({
-      type: "scatter", mode: "lines", name, x: rows[name].xs, y: rows[name].zero,
+    // built when drawn (reactLazy): the histogram of every epoch so far is rebuilt once per
+    // redraw, not once per event (a backlog of thousands of epochs)
+    this.charts.heat.reactLazy(() => {
+      const cur = this.store.rows[this.current];
+      return cur && [{ type: "heatmap", ...histogramHeatmap(cur, 600), colorscale: "Viridis", zmin: zr[0], zmax: zr[1],
+        colorbar: { title: { text: "log₁₀ share" } },
+        hovertemplate: "epoch %{x}, w ≈ %{y}: 10^%{z:.2f} of the weights<extra></extra>" }];
+    });
+    this.charts.zero.reactLazy(() => layers.map((name, i) => ({
+      type: "scatter", mode: "lines", name, x: rows[name].xs.slice(), y: rows[name].zero.slice(),
       line: { color: PALETTE[i % PALETTE.length], width: name === this.current ? 4 : 2 } })));
     const last = r.zero[r.zero.length - 1];
     const out = r.out && r.out[0] + r.out[1] > 0 ? `; ${r.out[0] + r.out[1]} outside the axis` : "";
