@@ -5,7 +5,8 @@
 // Polls GET /api/rooms/current with If-None-Match: while nothing changed the answer is an
 // empty 304, so thirty students cost thirty tiny requests every two seconds.
 // Never overwrites the student's own edits: if the form changed since the last push
-// (or since the page opened), the push is offered with a button instead.
+// (or since the page opened), or the page opened on a link's setup, the push is offered
+// with a button instead.
 import { h } from "./dom.js";
 import { encodeSpec } from "./urlstate.js";
 import { describePath } from "./paths.js";
@@ -54,12 +55,16 @@ export class RoomLink {
 
   start() {
     this.pageSpec = this.current();
+    // a page opened on a link's setup (#spec=) keeps it: a push made before it opened is offered
+    this.openedOnLink = /[#&]spec=/.test(location.hash);
     this.poll();
     return this;
   }
 
   async poll() {
     clearTimeout(this.timer);
+    if (this.polling) return;
+    this.polling = true;
     try {
       const res = await fetch("/api/rooms/current", { credentials: "same-origin", cache: "no-store",
         headers: { Accept: "application/json", ...(this.etag ? { "If-None-Match": this.etag } : {}) } });
@@ -69,6 +74,7 @@ export class RoomLink {
         this.update(body.room);
       }
     } catch { /* offline a moment: the next poll */ }
+    this.polling = false;
     const live = this.room && !this.room.closed && !document.hidden;
     this.timer = setTimeout(() => this.poll(), live ? FAST_MS : SLOW_MS);
   }
@@ -87,7 +93,8 @@ export class RoomLink {
     }
     // 2. a new push: load it, or offer it if the student has edits of their own
     if (room.lesson && room.push_seq !== applied) {
-      if (this.current() === this.baseline) this.load(room);
+      const pristine = this.current() === this.baseline && !(joinedNow && this.openedOnLink);
+      if (pristine) this.load(room);
       else this.offer(room);
     } else if (room.lesson && joinedNow) {
       this.showLesson(room.lesson); // already loaded in this tab before a reload: keep the banner

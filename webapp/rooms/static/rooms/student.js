@@ -1,7 +1,6 @@
 // A student's room page: join, the pushed lesson with only its open fields editable,
 // my own runs, and the run the teacher puts on the projector. Polls the room.
 import { api } from "../descent/js/api.js";
-import { encodeSpec } from "../descent/js/urlstate.js";
 
 const code = document.body.dataset.roomCode;
 const POLL_MS = 2000;
@@ -45,7 +44,8 @@ function renderLesson(me) {
   $("#lesson-locked").textContent = locked
     ? (unlocked.length ? "Your teacher locked every other setting." : "Your teacher locked every setting: just press Train.")
     : "Every setting is open: change more in the playground.";
-  $("#lesson-playground").href = `/#spec=${encodeSpec(lesson.spec)}`;
+  // the playground loads the room's lesson (and shows its locks) by itself: roomlink.js
+  $("#lesson-playground").href = "/";
 }
 
 function specFromForm() {
