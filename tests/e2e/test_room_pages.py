@@ -1,5 +1,7 @@
 """Teacher and students in separate browser contexts: join, push a lesson, locked fields, live grid, spotlight."""
 
+import base64
+import json
 import re
 
 import pytest
@@ -167,6 +169,14 @@ def test_a_push_reaches_the_open_playground_without_overwriting_edits_and_shows_
     assert ben.text_content("#room-notice") == "Your teacher loaded Underfitting: a network too small"
     assert ben.input_value("[data-path='/training/epochs'] input") == "80"
     assert ben.locator("#room-load").is_hidden() and ben.evaluate("window.__notReloaded") is True
+
+    # a new tab opened on a link's own setup keeps it: the push made before is offered
+    link = base64.urlsafe_b64encode(json.dumps({"training": {"epochs": 5}}).encode()).decode().rstrip("=")
+    tab = ben.context.new_page()
+    tab.goto(f"{base}/#spec={link}")
+    tab.wait_for_selector("#room-load:not([hidden])", timeout=30_000)
+    assert tab.input_value("[data-path='/training/epochs'] input") == "5"
+    tab.close()
 
     # ana changes what she may and trains: the server takes it (the run is hers, in the room)
     ana.fill("[data-path='/optimizer/lr'] input", "0.05")
