@@ -24,6 +24,10 @@ def test_pause_step_five_set_lr_resume_on_a_live_run(live_server_url, page, scre
     assert page.inner_text("#ctl-pause") == "Resume"
     paused = events(page, run_id, "control")[-1]
     assert paused["action"] == "pause"
+    # the run is still "running" on the server, but the pills say it is paused
+    page.wait_for_selector(".run-head .badge[data-paused='1']:has-text('Paused')", timeout=30_000)
+    page.wait_for_selector("#run-actions .badge[data-paused='1']:has-text('Paused')", timeout=30_000)
+    assert page.get_attribute(".run-head .badge", "data-status") == "running"
     # 2. step 5 batches: the trainer pauses again exactly 5 steps later
     page.fill("#ctl-steps", "5")
     page.click("#ctl-step")
@@ -48,10 +52,28 @@ def test_pause_step_five_set_lr_resume_on_a_live_run(live_server_url, page, scre
         return el && el.layout && (el.layout.shapes || []).some((s) => s.line && s.line.color === '#d62728');
     }""", timeout=30_000)
     screenshot("controls-paused-lr-set")
-    # 5. "." steps once more, then Space resumes; the new lr is what the steps use
+    # 5. the weight decay (Adam has one): a value that does not parse is flagged on its field
+    page.fill("#ctl-wd", "1e")
+    page.click("#ctl-set-wd")
+    assert page.get_attribute("#ctl-wd", "aria-invalid") == "true"
+    assert "not a number of 0 or more" in page.inner_text("#ctl-wd-error")
+    assert page.get_attribute("#ctl-wd", "aria-describedby") == "ctl-wd-error"
+    page.fill("#ctl-wd", "50")  # the server's bound, shown on the field too
+    page.click("#ctl-set-wd")
+    page.wait_for_selector("#ctl-wd-error:has-text('at most 10')", timeout=30_000)
+    assert page.get_attribute("#ctl-wd", "aria-invalid") == "true"
+    page.fill("#ctl-wd", "0.001")
+    page.click("#ctl-set-wd")
+    page.wait_for_selector("#ctl-state:has-text('weight decay → 0.001')", timeout=60_000)
+    assert page.get_attribute("#ctl-wd", "aria-invalid") is None
+    assert events(page, run_id, "control")[-1]["weight_decay"] == 0.001
+    assert page.inner_text("label[for='ctl-wd']") == "weight decay"
+    # 6. "." steps once more, then Space resumes; the new lr is what the steps use
     page.locator("h1").first.click()
     page.keyboard.press("Space")
     page.wait_for_selector("#ctl-state:has-text('Resumed')", timeout=60_000)
+    page.wait_for_selector(".run-head .badge[data-status='running']:not([data-paused]):has-text('Running')")
+    page.wait_for_selector("#run-actions .badge:not([data-paused]):has-text('Running')")
     page.wait_for_function(f"""async () => {{
         const r = await fetch('/api/runs/{run_id}/events?after=0&limit=5000');
         const evs = (await r.json()).events.filter((e) => e.type === 'step');

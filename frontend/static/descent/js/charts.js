@@ -44,6 +44,25 @@ export const CONFIG = { displaylogo: false,
   modeBarButtonsToRemove: ["select2d", "lasso2d", "sendDataToCloud"],
   toImageButtonOptions: { format: "png", filename: "descent-chart", scale: 2 } };
 
+/**
+ * Resolves once Plotly is there. The run page loads it async (script#plotly-js), so that
+ * the page's requests and its socket start while Plotly's megabytes of script compile;
+ * pages that load it the classic way find it at once.
+ */
+export function plotlyReady() {
+  const ready = () => (typeof Plotly !== "undefined" ? Plotly : null);
+  if (ready()) return Promise.resolve(ready());
+  return new Promise((resolve, reject) => {
+    const el = document.getElementById("plotly-js");
+    if (!el) { // no tag to listen to: look again until it shows up
+      const t = setInterval(() => { if (ready()) { clearInterval(t); resolve(ready()); } }, 50);
+      return;
+    }
+    el.addEventListener("load", () => (ready() ? resolve(ready()) : reject(new Error("Plotly did not load"))), { once: true });
+    el.addEventListener("error", () => reject(new Error("Could not load the charting library (Plotly)")), { once: true });
+  });
+}
+
 /** Toggle projector sizes on every chart alive on the page. */
 export function setProjector(on) {
   projector = on;
@@ -91,7 +110,11 @@ export class PlotChart {
     this.traces = [];
     this.layoutPatch = {};
     this.alive = true;
-    Plotly.newPlot(el, [], this.fullLayout(), CONFIG);
+    // Plotly comes in at the first draw (react() on an empty element plots it): a panel
+    // made while a backlog streams in costs nothing until it is drawn, a chart out of view
+    // nothing until it is scrolled to, and the run page makes its panels before Plotly
+    // has even finished loading.
+    this.plotted = false;
     charts.add(this);
     // Redraw at the new size whenever the element changes size: the window, and also
     // the panel grid reflowing (a panel appearing beside this one, two columns becoming one).
@@ -118,6 +141,7 @@ export class PlotChart {
       if (v && !was && this.waiting) this.schedule();
     }, { rootMargin: "150px" }) : null;
     this.io?.observe(el);
+    this.schedule(); // its axes on a coming frame, data or not
   }
 
   fullLayout() {
@@ -153,7 +177,7 @@ export class PlotChart {
     if (this.held()) return; // the observer schedules it when it shows
     // (a replay at top speed, duty 1, draws everything at once: "done" means all drawn)
     const soon = this.visible || this.forced || scheduler().duty >= 1;
-    const every = soon ? this.minInterval : Math.max(this.minInterval, OFFSCREEN_MS);
+    const every = soon || !this.plotted ? this.minInterval : Math.max(this.minInterval, OFFSCREEN_MS);
     scheduler().request(this, () => {
       if (this.held()) return; // it went out of view while it waited
       this.waiting = false;
@@ -172,6 +196,7 @@ export class PlotChart {
     if (this.tracesFn) { this.traces = this.tracesFn() || this.traces; this.tracesFn = null; }
     const layout = this.fullLayout();
     const done = Plotly.react(this.el, this.traces, layout, CONFIG);
+    this.plotted = true;
     if (layout.xaxis?.scaleanchor || layout.yaxis?.scaleanchor) Promise.resolve(done).then(() => this.settle());
   }
 
@@ -198,7 +223,7 @@ export class PlotChart {
     this.observer?.disconnect();
     this.io?.disconnect();
     scheduler().cancel(this);
-    Plotly.purge(this.el);
+    if (this.plotted) Plotly.purge(this.el);
   }
 }
 
@@ -321,6 +346,7 @@ export class LineChart extends PlotChart {
       // 2. redraw the drawn copies: bounded, at most `limit` points a trace
       this.traces.forEach((t, i) => { t.x = this.series[i].dx.slice(); t.y = this.series[i].dy.slice(); });
       Plotly.react(this.el, this.traces, this.fullLayout(), CONFIG);
+      this.plotted = true;
     } else if (grown.length) {
       // 3. only new points at the end of short traces: append them where they are
       Plotly.extendTraces(this.el, { x: grown.map(([, a]) => a.x), y: grown.map(([, a]) => a.y) },

@@ -10,7 +10,8 @@ import { absolute } from "./common.js";
 import { fetchAllEvents, replay } from "./replay.js";
 import { mountRunExtras } from "./runextras.js";
 import { loadVocab } from "./vocab.js";
-import { scheduler } from "./frame.js";
+import { scheduler, DUTY } from "./frame.js";
+import { plotlyReady } from "./charts.js";
 
 const $ = (id) => document.getElementById(id);
 const runId = document.body.dataset.runId;
@@ -133,7 +134,7 @@ async function toggleReplay(speed) {
   await state.replay.done;
   scheduler().release();
   await scheduler().whenIdle(); // the last frame is drawn, not only handed over
-  scheduler().setDuty(0.15);
+  scheduler().setDuty(DUTY);
   state.replay = null;
   state.replaying = false;
   $("replay-progress").hidden = true;
@@ -148,7 +149,17 @@ function applyLr(lr) {
   location.href = playgroundUrl(spec);
 }
 
+// The first events come over plain HTTP while the socket is still being set up: a shared
+// link to a long run then shows its first chart at once, not after the server has read
+// and sent the start of a backlog of thousands of events. (Issue 7 §1: ≤ 1.5 s.)
+const FIRST_EVENTS = 60;
+
 async function main() {
+  // 1. everything at once: the run, the statuses, the first events, and Plotly (loaded
+  //    async by run.html, so that it compiles while these requests are out)
+  const first = api.get(`/api/runs/${encodeURIComponent(runId)}/events?after=0&limit=${FIRST_EVENTS}`)
+    .catch(() => ({ events: [] }));
+  const plotly = plotlyReady();
   try {
     // the statuses come from the event schema; both requests go out together
     [state.run] = await Promise.all([api.run(runId), loadVocab({ needSpec: false })]);
@@ -167,7 +178,16 @@ async function main() {
   renderHeader();
   mountRunExtras(state); // lesson banner, live controls, add to compare (issue 7)
   if (state.run.error) state.view.on_status({ status: state.run.status, message: state.run.error });
+  // 2. the first events go in at once (panels plot nothing until drawn: no Plotly needed
+  //    yet), then the socket resumes after them; the drawing waits for Plotly
+  if (!window.Plotly) {
+    scheduler().hold();
+    plotly.then(() => scheduler().release(), (err) => flash(err.message));
+  }
+  const head = (await first).events || [];
+  for (const ev of head) state.view.handle(ev);
   state.socket = connectRunSocket(state.run.ws || `/ws/runs/${runId}/`, {
+    after: head.length ? head[head.length - 1].seq : 0,
     onEvent: (ev) => { if (!state.replaying) state.view.handle(ev); },
     onState: (s) => { $("conn").textContent = s === "open" ? "● live" : s === "closed" ? "" : `${s}…`; },
   });

@@ -242,7 +242,7 @@ export class RunView {
     const p = makePanel(this.grid, { id: "accuracy", title: regression ? "R²" : "Accuracy", order: 12 });
     p.show();
     this.acc = new LineChart(chartDiv(p.body), {
-      xTitle: "epoch", yTitle: regression ? "R²" : "accuracy",
+      xTitle: "epoch", yTitle: regression ? "R²" : "accuracy", minInterval: 250,
       traces: [{ name: "train", color: PALETTE[0], mode: "lines+markers" },
         { name: "val", color: PALETTE[1], mode: "lines+markers" }],
     });
@@ -254,8 +254,9 @@ export class RunView {
     const p = makePanel(this.grid, { id: "lr", title: "Learning rate", order: 13,
       help: "The schedule as applied, warm-up included." });
     p.show();
+    // the schedule changes slowly: a redraw every half second is plenty
     this.lr = new LineChart(chartDiv(p.body, "chart short"), {
-      xTitle: "step", yTitle: "lr", padConstant: true, traces: [{ name: "lr", color: PALETTE[2], showlegend: false }],
+      xTitle: "step", yTitle: "lr", padConstant: true, minInterval: 500, traces: [{ name: "lr", color: PALETTE[2], showlegend: false }],
     });
     return this.lr;
   }

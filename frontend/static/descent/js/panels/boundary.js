@@ -44,8 +44,9 @@ export class BoundaryPanel {
     this.caption = document.createElement("p");
     this.caption.className = "caption";
     this.panel.body.append(this.caption);
-    // a grid of 40×40 cells and hundreds of points: at most about three redraws a second
-    this.chart = new PlotChart(chartDiv(this.panel.body, "chart square"), () => this.layout(), { minInterval: 300 });
+    // a grid of 40×40 cells, its contour and hundreds of points: the heaviest chart in
+    // view; at most about two redraws a second
+    this.chart = new PlotChart(chartDiv(this.panel.body, "chart square"), () => this.layout(), { minInterval: 500 });
   }
 
   layout() {
