@@ -20,6 +20,8 @@ def test_dense_net_draws_neurons_and_the_scrubber_moves_through_epochs(live_serv
     open_run(page, f"{live_server_url}/r/{run_id}")
     page.wait_for_function("() => document.querySelector('#neurons-epoch') && document.querySelector('#neurons-epoch').max === '2'",
                            timeout=60_000)
+    # drawn on a coming frame (frame.js), out of view or not once the run has ended
+    page.wait_for_selector("#panel-neurons canvas[aria-label*='epoch 3']", timeout=30_000)
     label = page.get_attribute("#panel-neurons canvas", "aria-label")
     assert "x1*x2" in label and "dense1 (12)" in label and "epoch 3" in label
     page.fill("#neurons-epoch", "0")

@@ -116,3 +116,31 @@ test("hold keeps every redraw waiting; release draws them", () => {
   f.frame();
   assert.equal(n, 1);
 });
+
+test("redraws of charts out of view wait until those in view are drawn", () => {
+  const f = fakeFrames();
+  const s = createScheduler({ ...f, budget: 10, duty: 1 });
+  const ran = [];
+  s.request("below-1", () => { ran.push("below-1"); f.advance(20); }, 0, "chart", true);
+  f.advance(1);
+  s.request("in-view", () => { ran.push("in-view"); f.advance(20); });
+  s.request("below-2", () => { ran.push("below-2"); f.advance(20); }, 0, "chart", true);
+  while (f.frame());
+  assert.deepEqual(ran, ["in-view", "below-1", "below-2"]);
+});
+
+test("a burst draws without resting until nothing waits, then keeps to the duty cycle again", async () => {
+  const f = fakeFrames();
+  const s = createScheduler({ ...f, budget: 10, duty: 0.1 });
+  for (const k of ["a", "b", "c"]) s.request(k, () => f.advance(30));
+  s.burst();
+  assert.equal(s.duty, 1);
+  let frames = 0;
+  while (s.size && frames < 10) { f.frame(); frames += 1; }
+  assert.equal(frames, 3); // one a frame (each over budget), no rest between them
+  await Promise.resolve();
+  assert.equal(s.duty, 0.1);
+  s.request("d", () => f.advance(30));
+  f.frame();
+  assert.ok(s.resting > 0);
+});

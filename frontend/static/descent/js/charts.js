@@ -67,11 +67,8 @@ export function plotlyReady() {
 export function setProjector(on) {
   projector = on;
   // a person pressed a button: redraw every chart now, then back to the usual duty cycle
-  const s = scheduler();
-  const duty = s.duty;
-  s.setDuty(1);
   for (const c of charts) { c.forced = true; c.restyleFonts(); }
-  s.whenIdle().then(() => s.setDuty(duty));
+  scheduler().burst();
 }
 
 /** Destroy every chart drawn inside `root` (a run view being reset): purge Plotly, stop observing. */
@@ -85,6 +82,7 @@ export function destroyWithin(root) {
  */
 export function drawAllWithin(root) {
   for (const c of charts) if (root.contains(c.el) && c.waiting) { c.forced = true; c.schedule(); }
+  scheduler().burst(); // nothing streams any more: catch up at once
 }
 
 /** Number of charts alive on the page (tests check that a reset leaves none behind). */
@@ -183,7 +181,7 @@ export class PlotChart {
       this.waiting = false;
       this.forced = false;
       this.draw();
-    }, every, this.label());
+    }, every, this.label(), !this.visible);
   }
 
   /** Out of view in a view that draws only what shows, and not asked to draw anyway. */

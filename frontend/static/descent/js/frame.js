@@ -22,13 +22,14 @@ export function createScheduler({
   duty = DUTY,
   maxRest = 1500,
 } = {}) {
-  const tasks = new Map(); // key -> {fn, since, minInterval, label}
+  const tasks = new Map(); // key -> {fn, since, minInterval, label, low}
   const last = new Map(); // key -> time of its last run
   const stats = {}; // label -> {n, ms, max}: what the drawing costs, per panel
   const idle = [];
   let pending = false;
   let restUntil = -Infinity;
   let held = false;
+  let bursting = false;
 
   function wake() {
     if (pending) return;
@@ -43,7 +44,7 @@ export function createScheduler({
     if (start < restUntil) { wake(); return; }
     const due = [...tasks.entries()]
       .filter(([key, t]) => start - (last.get(key) ?? -Infinity) >= t.minInterval)
-      .sort((a, b) => a[1].since - b[1].since);
+      .sort((a, b) => (a[1].low - b[1].low) || (a[1].since - b[1].since));
     let ran = 0;
     for (const [key, t] of due) {
       if (ran > 0 && now() - start >= budget) break; // always at least one per frame
@@ -63,11 +64,26 @@ export function createScheduler({
   }
 
   return {
-    /** Ask for fn() on a coming frame; a second request for the same key before it runs replaces the first. */
-    request(key, fn, minInterval = 0, label = "chart") {
+    /**
+     * Ask for fn() on a coming frame; a second request for the same key before it runs
+     * replaces the first. `low`: after every other due redraw (a chart out of view).
+     */
+    request(key, fn, minInterval = 0, label = "chart", low = false) {
       const prev = tasks.get(key);
-      tasks.set(key, { fn, since: prev ? prev.since : now(), minInterval, label });
+      tasks.set(key, { fn, since: prev ? prev.since : now(), minInterval, label, low: low ? 1 : 0 });
       wake();
+    },
+    /**
+     * Draw flat out (duty 1) until nothing waits, then back to the duty cycle: a person
+     * pressed a button (projector mode), or the run ended and nothing streams any more.
+     */
+    burst() {
+      if (bursting || duty >= 1) return;
+      bursting = true;
+      const before = duty;
+      duty = 1;
+      restUntil = -Infinity;
+      this.whenIdle().then(() => { bursting = false; if (duty === 1) duty = before; });
     },
     /** Share of time drawing may take (1: no rest, as fast as frames come). */
     setDuty(d) { duty = d; if (d >= 1) restUntil = -Infinity; },

@@ -196,7 +196,7 @@ export class RunView {
     // (replayed to a late viewer) carries the position at creation, which may be stale.
     else if (ev.queue_position > 0) this.queuePosition = Math.min(this.queuePosition || Infinity, ev.queue_position);
     this.renderHead(ev.status, ev.message);
-    if (TERMINAL.includes(ev.status) && this.drawAllAtEnd) drawAllWithin(this.root);
+    if (TERMINAL.includes(ev.status) && this.drawAllAtEnd) { drawAllWithin(this.root); this.neurons.drawFinal(); }
     const bad = TERMINAL.includes(ev.status) && ev.status !== "succeeded";
     this.alert.hidden = !bad;
     this.alert.className = `alert alert-${ev.status}`;

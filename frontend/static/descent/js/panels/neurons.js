@@ -91,16 +91,23 @@ export class NeuronsPanel {
     this.io?.observe(this.panel.el);
   }
 
-  /** Redraw on a coming frame (at most ten times a second), once the panel is in view. */
-  request() {
+  /**
+   * Redraw on a coming frame (at most ten times a second), once the panel is in view;
+   * `force`: in view or not (the run ended: every panel shows its final state).
+   */
+  request(force = false) {
     this.dirty = true;
-    if (this.wait && !this.visible) return;
+    this.forced ||= force;
+    if (this.wait && !this.visible && !this.forced) return;
     scheduler().request(this, () => {
-      if (this.wait && !this.visible) return;
-      this.dirty = false;
+      if (this.wait && !this.visible && !this.forced) return;
+      this.dirty = this.forced = false;
       this.draw();
     }, 100, "panel-neurons");
   }
+
+  /** The run ended: draw the newest epoch even out of view. */
+  drawFinal() { if (this.panel && this.dirty) this.request(true); }
 
   add(ev) {
     if (ev.available === false) {  // the engine said why there is no view for this run
