@@ -162,16 +162,22 @@ def parse(raw: str) -> tuple[list[int], bool]:
 
 
 async def viewer(url: str, got: dict[int, float], done: asyncio.Event, ready: asyncio.Event, origin: str) -> None:
+    """Records when each seq arrived; ends at the run's final status, as a page would. A
+    viewer that is still waiting 12 s after the server finished (longer than the
+    consumer's 5 s watch interval, after which it heals from the database) gives up."""
     from websockets.asyncio.client import connect
 
     async with connect(url, origin=origin, max_size=None, open_timeout=60) as ws:
         ready.set()
+        waited = 0.0
         while True:
             try:
                 raw = await asyncio.wait_for(ws.recv(), timeout=1.0)
             except TimeoutError:
                 if done.is_set():
-                    return
+                    waited += 1.0
+                    if waited >= 12:
+                        return
                 continue
             now = time.perf_counter()
             seqs, final = parse(raw)

@@ -202,6 +202,9 @@ ROOM_MAX_STUDENTS = env_int("DESCENT_ROOM_MAX_STUDENTS", 200)
 ROOM_CODE_MISS_RATE = env_str("DESCENT_ROOM_CODE_MISSES", "10/10m")
 ROOM_CODE_MISS_RATE_IP = env_str("DESCENT_ROOM_CODE_MISSES_IP", "100/10m")
 TORCH_THREADS = env_int("DESCENT_TORCH_THREADS", 1)
+# Workers lower their CPU priority by this much (os.nice) so the web server stays responsive
+# beside training on a shared machine (webapp.runs.tasks._lower_priority); 0 disables.
+WORKER_NICE = env_int("DESCENT_WORKER_NICE", 5)
 STEP_PUBLISH_INTERVAL = env_float("DESCENT_STEP_PUBLISH_INTERVAL", 0.05)  # ≤ 20 messages/s a run
 
 # Celery: a run is one long task; never lose it, never run it twice.

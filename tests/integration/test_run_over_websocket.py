@@ -76,3 +76,12 @@ def test_stop_ends_a_running_run_cancelled(live_app):
     assert events[-1]["status"] == "cancelled"
     other = Client(live_app.url)
     assert other.request("POST", f"/api/runs/{body['id']}/cancel", {})[0] == 403
+
+
+def test_the_worker_trains_at_a_lower_priority_than_the_web_server(live_app):
+    """DESCENT_WORKER_NICE (5): training yields the CPU to daphne, which fans events out."""
+    import os
+
+    live_app.wait_worker()
+    worker, web = live_app.procs[1], live_app.procs[2]
+    assert os.getpriority(os.PRIO_PROCESS, worker.pid) == os.getpriority(os.PRIO_PROCESS, web.pid) + 5

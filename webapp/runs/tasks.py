@@ -15,7 +15,7 @@ import threading
 import time
 
 from celery import shared_task
-from celery.signals import worker_process_init, worker_ready, worker_shutdown
+from celery.signals import worker_init, worker_process_init, worker_ready, worker_shutdown
 from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
@@ -48,6 +48,22 @@ def _set_torch_threads(**_kwargs) -> None:
 
 worker_process_init.connect(_set_torch_threads)
 worker_ready.connect(_set_torch_threads)  # the solo pool trains in the main process
+
+
+@worker_init.connect
+def _lower_priority(**_kwargs) -> None:
+    """Training yields the CPU to the web server (DESCENT_WORKER_NICE, default 5).
+
+    On a machine shared by daphne and workers, training at the same priority starves the
+    process that fans events out to viewers: with five runs on two cores, a hundred
+    viewers lagged by seconds. Training is throughput, the page is latency. Set once in
+    the worker's main process (pool children inherit it); 0 leaves the priority alone.
+    """
+    if settings.WORKER_NICE > 0:
+        try:
+            os.nice(settings.WORKER_NICE)
+        except OSError as exc:
+            log.warning("could not lower the worker's priority: %s", exc)
 
 
 def _has_cuda() -> bool:
