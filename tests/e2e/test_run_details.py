@@ -155,3 +155,20 @@ def test_phones_and_narrow_windows_get_one_column(finished_run, browser, live_se
         screenshot("playground_phone", page)
     assert problems == [] and browser_errors(page) == []
     context.close()
+
+
+def test_the_3d_landscape_loads_the_full_plotly_on_demand_and_draws_its_surface(finished_run, page):
+    """Pages load Plotly's cartesian bundle; the 3-D surface brings in the full one when it
+    is scrolled to, and the page's other charts keep their own instance."""
+    problems = watch_console(page)
+    _open_finished(page, finished_run["page_url"])
+    scripts = lambda: page.evaluate("() => [...document.scripts].map((s) => s.src).filter((s) => s.includes('plotly'))")  # noqa: E731
+    assert any("plotly-cartesian.min." in s for s in scripts())
+    page.locator("#panel-landscape .surface3d").scroll_into_view_if_needed()
+    page.wait_for_function("() => document.querySelector('#panel-landscape .surface3d')?.data?.some((t) => t.type === 'surface')",
+                           timeout=60_000)
+    assert any("/plotly.min." in s for s in scripts())
+    # window.Plotly is still the cartesian bundle (no 3-D traces registered in it)
+    assert page.evaluate("() => !Object.keys(Plotly.PlotSchema.get().traces).includes('surface')")
+    assert page.evaluate("() => document.querySelector('#panel-dead .js-plotly-plot').data.length") > 0
+    assert [p for p in problems if "plotly" in p.lower()] == []

@@ -46,21 +46,55 @@ export const CONFIG = { displaylogo: false,
 
 /**
  * Resolves once Plotly is there. The run page loads it async (script#plotly-js), so that
- * the page's requests and its socket start while Plotly's megabytes of script compile;
- * pages that load it the classic way find it at once.
+ * the page's requests and its socket start while Plotly's script compiles; pages that
+ * load it the classic way find it at once.
+ *
+ * Pages load Plotly's cartesian bundle (lines, heatmaps, contours: 1.5 MB, compiled in
+ * less than half the time of the full 4.8 MB bundle, which is what put the first chart of
+ * a shared page late). A 3-D chart asks for plotly3dReady(): the full bundle, loaded on
+ * first need from <meta name="plotly-full">, kept as a second instance (window.Plotly
+ * stays the page's own). Each chart draws and purges with the instance it was made with.
  */
+let basePlotly = null;
+let fullPlotly = null;
+let fullLoading = null;
+
+function plotlyNow() {
+  if (!basePlotly && typeof Plotly !== "undefined") basePlotly = Plotly;
+  return basePlotly;
+}
+
 export function plotlyReady() {
-  const ready = () => (typeof Plotly !== "undefined" ? Plotly : null);
-  if (ready()) return Promise.resolve(ready());
+  if (plotlyNow()) return Promise.resolve(basePlotly);
   return new Promise((resolve, reject) => {
     const el = document.getElementById("plotly-js");
     if (!el) { // no tag to listen to: look again until it shows up
-      const t = setInterval(() => { if (ready()) { clearInterval(t); resolve(ready()); } }, 50);
+      const t = setInterval(() => { if (plotlyNow()) { clearInterval(t); resolve(basePlotly); } }, 50);
       return;
     }
-    el.addEventListener("load", () => (ready() ? resolve(ready()) : reject(new Error("Plotly did not load"))), { once: true });
+    el.addEventListener("load", () => (plotlyNow() ? resolve(basePlotly) : reject(new Error("Plotly did not load"))), { once: true });
     el.addEventListener("error", () => reject(new Error("Could not load the charting library (Plotly)")), { once: true });
   });
+}
+
+/** The Plotly that draws 3-D scenes: the full bundle (see plotlyReady). */
+export function plotly3dReady() {
+  if (fullPlotly) return Promise.resolve(fullPlotly);
+  fullLoading ??= plotlyReady().then((base) => new Promise((resolve, reject) => {
+    const url = document.querySelector("meta[name='plotly-full']")?.content;
+    if (!url) { fullPlotly = base; resolve(base); return; } // the page's own bundle is the full one
+    const script = document.createElement("script");
+    script.src = url;
+    script.async = true;
+    script.addEventListener("load", () => {
+      fullPlotly = window.Plotly;
+      window.Plotly = base; // the page's charts keep theirs
+      resolve(fullPlotly);
+    }, { once: true });
+    script.addEventListener("error", () => { fullLoading = null; reject(new Error("Could not load Plotly's 3-D charts")); }, { once: true });
+    document.head.append(script);
+  }));
+  return fullLoading;
 }
 
 /** Toggle projector sizes on every chart alive on the page. */
@@ -101,8 +135,9 @@ export class PlotChart {
    *   even when drawAllWithin() or projector mode ask (a WebGL 3-D scene: seconds to build
    *   without a GPU)}
    */
-  constructor(el, layout = {}, { minInterval = 0, onlyVisible = false } = {}) {
+  constructor(el, layout = {}, { minInterval = 0, onlyVisible = false, gl3d = false } = {}) {
     this.el = el;
+    this.gl3d = gl3d; // drawn by the full bundle (plotly3dReady)
     this.layoutFn = typeof layout === "function" ? layout : () => layout;
     this.minInterval = minInterval;
     this.traces = [];
@@ -192,8 +227,14 @@ export class PlotChart {
   draw() {
     if (!this.alive) return;
     if (this.tracesFn) { this.traces = this.tracesFn() || this.traces; this.tracesFn = null; }
+    const lib = this.plotly();
+    if (!lib) { // before its bundle is there: draw once it is
+      (this.gl3d ? plotly3dReady() : plotlyReady()).then(() => this.schedule(), (err) => console.error(err));
+      return;
+    }
     const layout = this.fullLayout();
-    const done = Plotly.react(this.el, this.traces, layout, CONFIG);
+    const done = lib.react(this.el, this.traces, layout, CONFIG);
+    this.lib = lib;
     this.plotted = true;
     if (layout.xaxis?.scaleanchor || layout.yaxis?.scaleanchor) Promise.resolve(done).then(() => this.settle());
   }
@@ -212,6 +253,9 @@ export class PlotChart {
     if (moved && this.settlePasses < 10) scheduler().request(this, () => this.draw(), 0);
   }
 
+  /** The instance that draws this chart (null: a 3-D chart whose bundle is still loading). */
+  plotly() { return this.lib || (this.gl3d ? fullPlotly : plotlyNow()); }
+
   restyleFonts() { this.schedule(); }
   resize() { if (this.el.offsetParent) this.schedule(); }
   destroy() {
@@ -221,7 +265,7 @@ export class PlotChart {
     this.observer?.disconnect();
     this.io?.disconnect();
     scheduler().cancel(this);
-    if (this.plotted) Plotly.purge(this.el);
+    if (this.plotted) this.lib.purge(this.el);
   }
 }
 
@@ -325,6 +369,7 @@ export class LineChart extends PlotChart {
 
   draw() {
     if (!this.alive) return;
+    if (!plotlyNow()) { plotlyReady().then(() => this.schedule(), (err) => console.error(err)); return; }
     // 1. bring every trace's drawn copy up to date; note which traces only grew
     const grown = [];
     const key = this.yKey();
@@ -343,11 +388,12 @@ export class LineChart extends PlotChart {
     if (whole) {
       // 2. redraw the drawn copies: bounded, at most `limit` points a trace
       this.traces.forEach((t, i) => { t.x = this.series[i].dx.slice(); t.y = this.series[i].dy.slice(); });
-      Plotly.react(this.el, this.traces, this.fullLayout(), CONFIG);
+      this.lib = plotlyNow();
+      this.lib.react(this.el, this.traces, this.fullLayout(), CONFIG);
       this.plotted = true;
     } else if (grown.length) {
       // 3. only new points at the end of short traces: append them where they are
-      Plotly.extendTraces(this.el, { x: grown.map(([, a]) => a.x), y: grown.map(([, a]) => a.y) },
+      this.lib.extendTraces(this.el, { x: grown.map(([, a]) => a.x), y: grown.map(([, a]) => a.y) },
         grown.map(([i]) => i));
     }
   }

@@ -67,7 +67,7 @@ export class LandscapePanel {
       scene: { xaxis: { title: { text: this.axisTitles()[0] } }, yaxis: { title: { text: this.axisTitles()[1] } },
         zaxis: { title: { text: this.log ? "log₁₀ loss" : "loss" } },
         camera: { eye: { x: 1.6, y: -1.6, z: 1.1 } } },
-    }), { onlyVisible: true });
+    }), { onlyVisible: true, gl3d: true });
   }
 
   add(ev) {
