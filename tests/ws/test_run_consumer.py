@@ -212,9 +212,9 @@ async def test_a_viewer_that_hears_live_events_does_not_reread_the_database(monk
     reads = []
     real = consumers._events_after
 
-    async def counting(run_pk, after):
+    async def counting(run_pk, after, limit=consumers.BACKLOG_PAGE):
         reads.append(after)
-        return await real(run_pk, after)
+        return await real(run_pk, after, limit)
 
     monkeypatch.setattr(consumers, "_events_after", counting)
     run, sink, pub = await make_run(2)
@@ -257,3 +257,32 @@ async def test_a_message_shared_by_several_viewers_is_encoded_once():
         await probe.run_event(message)
     assert len(encodes) == 1 and len(sent) == 5 and len(set(sent)) == 1
     assert TEXT_KEY not in sent[0] and '"train_loss":0.5' in sent[0].replace(" ", "")
+
+
+async def test_a_long_backlog_comes_in_a_small_first_page_then_big_ones_without_gap(monkeypatch):
+    from webapp.runs import consumers
+
+    monkeypatch.setattr(consumers, "FIRST_PAGE", 7)
+    monkeypatch.setattr(consumers, "BACKLOG_PAGE", 50)
+    limits = []
+    real = consumers._events_after
+
+    async def recording(run_pk, after, limit=consumers.BACKLOG_PAGE):
+        limits.append(limit)
+        return await real(run_pk, after, limit)
+
+    monkeypatch.setattr(consumers, "_events_after", recording)
+    run, sink, pub = await make_run(0)
+
+    @database_sync_to_async
+    def epochs():
+        for e in range(2, 121):
+            sink.emit({"type": "epoch", "epoch": e, "train_loss": 1.0 / e})
+        pub.sent.clear()
+
+    await epochs()
+    comm = await connect(run)
+    got, live = await receive_until_live(comm)
+    assert expand(got) == list(range(1, 121)) and live["last_seq"] == 120
+    assert limits[:2] == [7, 50]
+    await comm.disconnect()

@@ -36,6 +36,7 @@ from webapp.runs.models import ACTIVE, Event, Run, group_name
 
 log = logging.getLogger(__name__)
 BACKLOG_PAGE = 5000
+FIRST_PAGE = 200  # the first page of a backlog is small: a page opened on a long run draws at once
 WATCH_INTERVAL = 5.0  # seconds between re-joins (and, if deaf, database catch-ups) while a run is active
 TEXT_KEY = "_descent_text"  # the cached JSON of a shared live message (never sent itself)
 
@@ -46,9 +47,9 @@ def _run(public_id: str):
 
 
 @database_sync_to_async
-def _events_after(run_pk: int, after: int) -> list[tuple[int, str, str]]:
+def _events_after(run_pk: int, after: int, limit: int = BACKLOG_PAGE) -> list[tuple[int, str, str]]:
     return list(Event.objects.filter(run_id=run_pk, seq__gt=after).order_by("seq")
-                .values_list("seq", "type", "payload")[:BACKLOG_PAGE])
+                .values_list("seq", "type", "payload")[:limit])
 
 
 @database_sync_to_async
@@ -84,8 +85,9 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
     async def backlog(self) -> None:
         """Everything persisted after last_seq, in pages; steps coalesced so a long run
         replays in few messages. Call with the lock held."""
+        limit = FIRST_PAGE
         while True:
-            rows = await _events_after(self.run_pk, self.last_seq)
+            rows = await _events_after(self.run_pk, self.last_seq, limit)
             if not rows:
                 return
             for message in coalesce(json.loads(p) for _, _, p in rows):
@@ -93,8 +95,9 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
                 if message is not None:
                     await self.send_json(message)
             self.last_seq = rows[-1][0]
-            if len(rows) < BACKLOG_PAGE:
+            if len(rows) < limit:
                 return
+            limit = BACKLOG_PAGE
 
     async def watch(self) -> None:
         while True:
