@@ -30,3 +30,16 @@ def client_a(db):
 @pytest.fixture
 def client_b(db):
     return JsonClient()
+
+
+@pytest.fixture
+def fresh_cache():
+    """Rate-limit counters start at zero (tests that join rooms or create many runs)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def teacher(db):
+    return JsonClient()

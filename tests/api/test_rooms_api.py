@@ -14,16 +14,7 @@ def no_broker(monkeypatch):
     monkeypatch.setattr("webapp.runs.services.send", lambda run, queue: None)
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    from django.core.cache import cache
-
-    cache.clear()  # rate-limit counters
-
-
-@pytest.fixture
-def teacher(db):
-    return JsonClient()
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 @pytest.fixture

@@ -10,16 +10,7 @@ from tests.api.conftest import JsonClient
 SPEC = {"data": {"dataset": "xor", "n_samples": 100}, "training": {"epochs": 2}}
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    from django.core.cache import cache
-
-    cache.clear()  # rate-limit counters
-
-
-@pytest.fixture
-def teacher(db):
-    return JsonClient()
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 @pytest.fixture

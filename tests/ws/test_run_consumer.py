@@ -2,34 +2,15 @@
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
+from tests.ws.layer import LayerPublisher
 from webapp.runs.models import Run
 from webapp.runs.routing import websocket_urlpatterns
 from webapp.runs.sink import EventSink
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class LayerPublisher:
-    """Publishes through the (in-memory) channel layer from the test's event loop."""
-
-    def __init__(self):
-        self.sent: list[tuple[str, dict]] = []
-
-    def send(self, group, message):
-        self.sent.append((group, message))
-
-    def drain(self, timeout=5.0):
-        return True
-
-    async def deliver(self):
-        layer = get_channel_layer()
-        for group, message in self.sent:
-            await layer.group_send(group, message)
-        self.sent.clear()
 
 
 @database_sync_to_async

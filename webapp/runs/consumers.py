@@ -57,7 +57,42 @@ def _status(run_pk: int) -> tuple[str, int] | None:
     return Run.objects.filter(pk=run_pk).values_list("status", "last_seq").first()
 
 
-class RunConsumer(AsyncJsonWebsocketConsumer):
+class PingConsumer(AsyncJsonWebsocketConsumer):
+    """What the project's sockets share: the only frame a browser sends is a ping; a
+    malformed or unknown frame is the client's mistake, answered with an error message
+    while the socket stays open (never a 1011); leaving stops the socket's background
+    tasks and its group."""
+
+    group: str | None = None
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        try:
+            content = json.loads(text_data if text_data is not None else bytes_data)
+        except (TypeError, ValueError, UnicodeDecodeError):
+            content = None
+        if not isinstance(content, dict):
+            await self.send_json({"type": "error", "message": "frames must be JSON objects like {\"type\": \"ping\"}"})
+        elif content.get("type") == "ping":
+            await self.send_json(self.pong())
+        else:
+            await self.send_json({"type": "error", "message": f"unknown message type {str(content.get('type'))[:40]!r}; "
+                                                                "the only one is \"ping\""})
+
+    def pong(self) -> dict:
+        return {"type": "pong"}
+
+    async def leave(self, *tasks) -> None:
+        for task in tasks:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        if self.group:
+            with contextlib.suppress(Exception):
+                await self.channel_layer.group_discard(self.group, self.channel_name)
+
+
+class RunConsumer(PingConsumer):
     async def connect(self):
         self.public_id = self.scope["url_route"]["kwargs"]["public_id"]
         self.group = None
@@ -117,32 +152,10 @@ class RunConsumer(AsyncJsonWebsocketConsumer):
                 return  # what the run wrote before it ended has been sent
 
     async def disconnect(self, code):
-        if self.watcher is not None:
-            self.watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.watcher
-        if self.group:
-            with contextlib.suppress(Exception):
-                await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.leave(self.watcher)
 
-    async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        # a malformed frame is the client's mistake: say so, keep the socket (no 1011)
-        try:
-            content = json.loads(text_data if text_data is not None else bytes_data)
-        except (TypeError, ValueError, UnicodeDecodeError):
-            await self.send_json({"type": "error", "message": "frames must be JSON objects like {\"type\": \"ping\"}"})
-            return
-        if not isinstance(content, dict):
-            await self.send_json({"type": "error", "message": "frames must be JSON objects like {\"type\": \"ping\"}"})
-            return
-        await self.receive_json(content, **kwargs)
-
-    async def receive_json(self, content, **kwargs):
-        if content.get("type") == "ping":
-            await self.send_json({"type": "pong", "last_seq": self.last_seq})
-        else:
-            await self.send_json({"type": "error", "message": f"unknown message type {str(content.get('type'))[:40]!r}; "
-                                                                "the only one is \"ping\""})
+    def pong(self) -> dict:
+        return {"type": "pong", "last_seq": self.last_seq}
 
     async def send_shared(self, message: dict) -> None:
         """Send ``message["event"]`` as it came, encoded once for every viewer in this process."""

@@ -16,14 +16,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from types import SimpleNamespace
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from webapp.runs.consumers import PingConsumer
 from webapp.runs.models import ACTIVE
 from webapp.sweeps import live, services
 from webapp.sweeps.models import Sweep
@@ -55,7 +54,7 @@ def _release(sweep: Sweep) -> int:
     return services.release(sweep.owner_session, sweep.owner_user_id)
 
 
-class SweepConsumer(AsyncJsonWebsocketConsumer):
+class SweepConsumer(PingConsumer):
     async def connect(self):
         self.public_id = self.scope["url_route"]["kwargs"]["public_id"]
         self.group = None
@@ -159,27 +158,4 @@ class SweepConsumer(AsyncJsonWebsocketConsumer):
             self.schedule()
 
     async def disconnect(self, code):
-        for task in (self.watcher, self.flusher):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-        if self.group:
-            with contextlib.suppress(Exception):
-                await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    # -- frames from the browser ------------------------------------------------------------
-
-    async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        try:
-            content = json.loads(text_data if text_data is not None else bytes_data)
-        except (TypeError, ValueError, UnicodeDecodeError):
-            content = None
-        if not isinstance(content, dict):
-            await self.send_json({"type": "error", "message": "frames must be JSON objects like {\"type\": \"ping\"}"})
-            return
-        if content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
-        else:
-            await self.send_json({"type": "error", "message": f"unknown message type {str(content.get('type'))[:40]!r}; "
-                                                              "the only one is \"ping\""})
+        await self.leave(self.watcher, self.flusher)
