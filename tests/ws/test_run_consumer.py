@@ -169,6 +169,21 @@ async def test_a_live_message_after_a_gap_is_preceded_by_the_missed_events():
     await comm.disconnect()
 
 
+def record_reads(monkeypatch) -> list[tuple[int, int]]:
+    """Every database read of the consumer's backlog, as (after, limit), in a list that grows."""
+    from webapp.runs import consumers
+
+    reads = []
+    real = consumers._events_after
+
+    async def recording(run_pk, after, limit=consumers.BACKLOG_PAGE):
+        reads.append((after, limit))
+        return await real(run_pk, after, limit)
+
+    monkeypatch.setattr(consumers, "_events_after", recording)
+    return reads
+
+
 async def test_a_deaf_viewer_of_an_active_run_catches_up_from_the_database(monkeypatch):
     """Group membership lost (Redis restarted) and nothing live arrives: the watcher reads
     what was persisted meanwhile, without the viewer reconnecting."""
@@ -190,14 +205,7 @@ async def test_a_viewer_that_hears_live_events_does_not_reread_the_database(monk
     from webapp.runs import consumers
 
     monkeypatch.setattr(consumers, "WATCH_INTERVAL", 0.3)
-    reads = []
-    real = consumers._events_after
-
-    async def counting(run_pk, after, limit=consumers.BACKLOG_PAGE):
-        reads.append(after)
-        return await real(run_pk, after, limit)
-
-    monkeypatch.setattr(consumers, "_events_after", counting)
+    reads = record_reads(monkeypatch)
     run, sink, pub = await make_run(2)
     await database_sync_to_async(Run.objects.filter(pk=run.pk).update)(status="running")
     comm = await connect(run)
@@ -245,14 +253,7 @@ async def test_a_long_backlog_comes_in_a_small_first_page_then_big_ones_without_
 
     monkeypatch.setattr(consumers, "FIRST_PAGE", 7)
     monkeypatch.setattr(consumers, "BACKLOG_PAGE", 50)
-    limits = []
-    real = consumers._events_after
-
-    async def recording(run_pk, after, limit=consumers.BACKLOG_PAGE):
-        limits.append(limit)
-        return await real(run_pk, after, limit)
-
-    monkeypatch.setattr(consumers, "_events_after", recording)
+    reads = record_reads(monkeypatch)
     run, sink, pub = await make_run(0)
 
     @database_sync_to_async
@@ -265,5 +266,5 @@ async def test_a_long_backlog_comes_in_a_small_first_page_then_big_ones_without_
     comm = await connect(run)
     got, live = await receive_until_live(comm)
     assert expand(got) == list(range(1, 121)) and live["last_seq"] == 120
-    assert limits[:2] == [7, 50]
+    assert [limit for _after, limit in reads[:2]] == [7, 50]
     await comm.disconnect()
