@@ -36,7 +36,10 @@ def test_train_streams_the_loss_and_the_boundary_and_the_run_link_shows_the_same
         const el = document.querySelector('#panel-boundary .js-plotly-plot');
         return el && el.data && el.data.some((t) => t.type === 'heatmap');
     }""", timeout=120_000)
-    assert "scatter" in trace_types(page, "boundary")  # the dataset points over the heatmap
+    # the dataset points over the heatmap: they come with the draw after the first one
+    page.wait_for_function("""() => document.querySelector('#panel-boundary .js-plotly-plot')
+        .data.some((t) => t.type === 'scatter')""", timeout=30_000)
+    assert "scatter" in trace_types(page, "boundary")
     screenshot("playground_training")
 
     run_url = page.input_value("#run-share .share-url")

@@ -122,7 +122,17 @@ export class BoundaryPanel {
     this.ensure();
     this.caption.textContent = ev.epoch !== undefined ? `epoch ${ev.epoch}` : "";
     // built when drawn, from the latest grid: a backlog of epochs costs one build
-    this.chart.reactLazy(() => this.traces(this.last));
+    this.chart.reactLazy(() => this.drawn(this.last));
+  }
+
+  // The chart's first draw builds the whole figure; with hundreds of data points on top
+  // it was the page's longest task (~170 ms on a busy 2-core machine). So the first draw
+  // is the background alone and the points come with the next frame's draw.
+  drawn(ev) {
+    const traces = this.traces(ev);
+    if (this.chart.plotted || !traces || ev.curve) return traces;
+    Promise.resolve().then(() => this.chart.reactLazy(() => this.traces(this.last)));
+    return traces.filter((t) => t.type !== "scatter");
   }
 
   /** The traces of one boundary event (null: nothing to draw). */
