@@ -190,8 +190,8 @@ export class RunView {
   on_status(ev) {
     this.status = ev.status;
     this.statusMessage = ev.message || "";
-    if (ev.status !== "queued") this.queuePosition = null;
     if (ev.status !== "running") this.setPaused(false);
+    if (ev.status !== "queued") this.queuePosition = null;
     // A position only ever falls while a run waits; the persisted first status event
     // (replayed to a late viewer) carries the position at creation, which may be stale.
     else if (ev.queue_position > 0) this.queuePosition = Math.min(this.queuePosition || Infinity, ev.queue_position);
