@@ -110,10 +110,8 @@ export class BoundaryPanel {
         out.push({ type: "scatter", mode: "markers", name: `${split} class ${c}`,
           legendgroup: `c${c}`, showlegend: split === "train",
           x: idx.map((i) => p.x[i]), y: idx.map((i) => p.y[i]),
-          // filled points without an outline: stroking hundreds of SVG markers was about
-          // half of this chart's redraw time
           marker: { size: hollow ? 9 : 8, symbol: hollow ? "circle-open" : "circle", color: col,
-            line: { color: col, width: hollow ? 2.5 : 0 } } });
+            line: { color: hollow ? col : "#fff", width: hollow ? 2.5 : 1 } } });
       }
     }
     return out;
