@@ -141,3 +141,11 @@ def boundary_domains(page) -> list[list[float]]:
         """() => { const L = document.querySelector('#panel-boundary .js-plotly-plot')._fullLayout;
                    return [L.xaxis.domain, L.yaxis.domain]; }"""
     )
+
+
+def push_lesson(teacher, preset: str, unlocked: str = "/optimizer/lr") -> None:
+    """On the teacher's room page: push a preset to every student with only `unlocked` open."""
+    teacher.wait_for_selector(f"#push-preset option[value='{preset}']", state="attached", timeout=60_000)
+    teacher.select_option("#push-preset", preset)
+    teacher.fill("#push-unlocked", unlocked)
+    teacher.click("#push-form button[type=submit]")

@@ -3,7 +3,7 @@ live controls, the lesson banner and the neuron view."""
 
 import pytest
 
-from tests.e2e.helpers import open_run, wait_status
+from tests.e2e.helpers import open_run, push_lesson, wait_status
 from tests.e2e.instrument import create_run, wait_run_status
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -103,10 +103,7 @@ def test_axe_on_the_room_pages_teacher_student_and_the_students_playground(live_
         student.click("#join-form button[type=submit]")
         student.wait_for_selector("#student-room:not([hidden])", timeout=60_000)
 
-        teacher.wait_for_selector("#push-preset option[value='underfit-tiny-mlp']", state="attached", timeout=60_000)
-        teacher.select_option("#push-preset", "underfit-tiny-mlp")
-        teacher.fill("#push-unlocked", "/optimizer/lr")
-        teacher.click("#push-form button[type=submit]")
+        push_lesson(teacher, "underfit-tiny-mlp")
         student.wait_for_selector("#lesson-body:not([hidden])", timeout=60_000)
         student.fill("#lesson-fields input", "0.05")
         student.click("#lesson-form button[type=submit]")

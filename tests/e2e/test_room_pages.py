@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from tests.e2e.helpers import push_lesson
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]  # live app start + training on a shared machine
 
 
@@ -48,10 +50,7 @@ def test_teacher_pushes_a_lesson_students_train_and_the_teacher_sees_it_live(con
     teacher.wait_for_function("() => document.querySelectorAll('.student-card').length === 2", timeout=60_000)
 
     # push the learning-rate lesson with only the learning rate open
-    teacher.wait_for_selector("#push-preset option[value='lr-orders-of-magnitude']", state="attached", timeout=60_000)
-    teacher.select_option("#push-preset", "lr-orders-of-magnitude")
-    teacher.fill("#push-unlocked", "/optimizer/lr")
-    teacher.click("#push-form button[type=submit]")
+    push_lesson(teacher, "lr-orders-of-magnitude")
     ana.wait_for_selector("#lesson-body:not([hidden])", timeout=60_000)
     assert "Learning rate" in ana.text_content("#lesson-title")
     assert ana.locator("#lesson-fields input").count() == 1
@@ -137,10 +136,7 @@ def test_a_push_reaches_the_open_playground_without_overwriting_edits_and_shows_
     # ben has been editing: his form differs from what the page opened with
     ben.fill("[data-path='/training/epochs'] input", "7")
 
-    teacher.wait_for_selector("#push-preset option[value='underfit-tiny-mlp']", state="attached", timeout=60_000)
-    teacher.select_option("#push-preset", "underfit-tiny-mlp")
-    teacher.fill("#push-unlocked", "/optimizer/lr")
-    teacher.click("#push-form button[type=submit]")
+    push_lesson(teacher, "underfit-tiny-mlp")
 
     # ana's untouched playground loads it within a few seconds, without a reload
     ana.wait_for_function("() => document.querySelector('#room-notice').textContent.startsWith('Your teacher loaded')",
