@@ -231,17 +231,11 @@ def follow(server: Server, run_id: str, progress: Progress, poll: bool = False, 
             if status in ENDED:
                 return status
             attempts = 0
-        except (OSError, EOFError) as exc:
+        except Exception as exc:  # the network (OSError, EOFError), websockets' ConnectionClosed, InvalidStatus...
             attempts += 1
             if attempts > 5:
-                progress.say(f"(websocket unavailable: {exc}; polling instead)")
-                poll = True
-            else:
-                time.sleep(min(5.0, 0.5 * 2 ** attempts))
-        except Exception as exc:  # websockets' ConnectionClosed, InvalidStatus...
-            attempts += 1
-            if attempts > 5:
-                progress.say(f"(websocket unavailable: {type(exc).__name__}; polling instead)")
+                why = exc if isinstance(exc, (OSError, EOFError)) else type(exc).__name__
+                progress.say(f"(websocket unavailable: {why}; polling instead)")
                 poll = True
             else:
                 time.sleep(min(5.0, 0.5 * 2 ** attempts))

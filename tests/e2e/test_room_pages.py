@@ -28,6 +28,14 @@ def contexts(browser):
         ctx.close()
 
 
+def _new_room(teacher, base, name):
+    teacher.goto(f"{base}/room")
+    teacher.fill("#room-name", name)
+    teacher.click("#new-room button[type=submit]")
+    teacher.wait_for_url(re.compile(r".*/room/[A-Z0-9]{6}$"), timeout=60_000)
+    return teacher.text_content("#room-code").strip()
+
+
 def _join(pg, base, code, name):
     pg.goto(f"{base}/room/{code}")
     pg.fill("#join-name", name)
@@ -38,11 +46,7 @@ def _join(pg, base, code, name):
 def test_teacher_pushes_a_lesson_students_train_and_the_teacher_sees_it_live(contexts, live_server_url, screenshot):
     base = live_server_url
     teacher = contexts()
-    teacher.goto(f"{base}/room")
-    teacher.fill("#room-name", "Week 3")
-    teacher.click("#new-room button[type=submit]")
-    teacher.wait_for_url(re.compile(r".*/room/[A-Z0-9]{6}$"), timeout=60_000)
-    code = teacher.text_content("#room-code").strip()
+    code = _new_room(teacher, base, "Week 3")
 
     ana, ben = contexts(), contexts()
     _join(ana, base, code, "ana")
@@ -95,24 +99,12 @@ def test_teacher_pushes_a_lesson_students_train_and_the_teacher_sees_it_live(con
 def test_a_student_cannot_open_the_teacher_view(contexts, live_server_url):
     base = live_server_url
     teacher = contexts()
-    teacher.goto(f"{base}/room")
-    teacher.fill("#room-name", "Locked out")
-    teacher.click("#new-room button[type=submit]")
-    teacher.wait_for_url(re.compile(r".*/room/[A-Z0-9]{6}$"), timeout=60_000)
-    code = teacher.text_content("#room-code").strip()
+    code = _new_room(teacher, base, "Locked out")
     student = contexts()
     _join(student, base, code, "eve")
     assert student.locator("#student-grid").count() == 0  # the student page, not the teacher's
     status = student.evaluate(f"fetch('/api/rooms/{code}').then(r => r.status)")
     assert status == 403
-
-
-def _new_room(teacher, base, name):
-    teacher.goto(f"{base}/room")
-    teacher.fill("#room-name", name)
-    teacher.click("#new-room button[type=submit]")
-    teacher.wait_for_url(re.compile(r".*/room/[A-Z0-9]{6}$"), timeout=60_000)
-    return teacher.text_content("#room-code").strip()
 
 
 def _playground(pg, base):

@@ -63,6 +63,18 @@ def engine_losses(doc):
     return [(e["train_loss"], e["val_loss"]) for e in sink.of("epoch")]
 
 
+def script_and_engine(tmp_path, capsys, monkeypatch, doc, name):
+    """The exported script of `doc` run as a program (what it printed), and the engine's
+    run of the same spec (its events)."""
+    module = load_module(write(tmp_path, doc, name))
+    monkeypatch.setattr(sys, "argv", [f"{name}.py"])
+    module.main(module.CONFIG, module.DATA, module.build_model, module.__doc__)
+    out = capsys.readouterr().out
+    sink = ListSink()
+    train(validate({**doc, **QUIET}), sink)
+    return out, sink
+
+
 def printed_losses(out):
     return [(float(a), float(b)) for a, b in re.findall(r"train_loss (\S+) .*? val_loss (\S+)", out)]
 
@@ -132,12 +144,7 @@ def test_subprocess_run_reproduces_the_engines_losses(tmp_path):
 
 
 def test_regression_with_plateau_and_early_stopping_reproduces(tmp_path, capsys, monkeypatch):
-    module = load_module(write(tmp_path, REGRESSION, "regression"))
-    monkeypatch.setattr(sys, "argv", ["regression.py"])
-    module.main(module.CONFIG, module.DATA, module.build_model, module.__doc__)
-    out = capsys.readouterr().out
-    sink = ListSink()
-    train(validate({**REGRESSION, **QUIET}), sink)
+    out, sink = script_and_engine(tmp_path, capsys, monkeypatch, REGRESSION, "regression")
     epochs, status = sink.of("epoch"), sink.of("status")[-1]
     assert len({e["lr"] for e in epochs}) > 1 and status["message"].startswith("early stopping")  # both happen
     assert status["message"] in out
@@ -234,12 +241,7 @@ SWA_DROP_PATH = {"seed": 4, "data": {"dataset": "moons", "n_samples": 200},
 
 
 def test_swa_and_stochastic_depth_reproduce_with_the_averaged_losses(tmp_path, capsys, monkeypatch):
-    module = load_module(write(tmp_path, SWA_DROP_PATH, "swa"))
-    monkeypatch.setattr(sys, "argv", ["swa.py"])
-    module.main(module.CONFIG, module.DATA, module.build_model, module.__doc__)
-    out = capsys.readouterr().out
-    sink = ListSink()
-    train(validate({**SWA_DROP_PATH, **QUIET}), sink)
+    out, sink = script_and_engine(tmp_path, capsys, monkeypatch, SWA_DROP_PATH, "swa")
     epochs = sink.of("epoch")
     got, want = printed_losses(out), [(e["train_loss"], e["val_loss"]) for e in epochs]
     assert len(got) == len(want) == 4
