@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponseNotModified, HttpResponseRedirect, JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils.cache import get_conditional_response
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from webapp.rooms import services
@@ -47,8 +48,8 @@ def room_current(request):
     to a matching If-None-Match without building the body."""
     member = services.session_member(request)
     etag = services.playground_version(member)
-    sent = [t.strip().removeprefix("W/") for t in request.headers.get("If-None-Match", "").split(",")]
-    response = HttpResponseNotModified() if etag in sent or "*" in sent else \
+    # Django's own If-None-Match handling (weak and "*" included): a 304, or None
+    response = get_conditional_response(request, etag=etag) or \
         JsonResponse({"room": services.playground_view(member) if member else None})
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"
