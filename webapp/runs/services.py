@@ -260,9 +260,8 @@ def fail_stranded_gpu_runs(now=None) -> list[str]:
     if last_gpu is not None and last_gpu >= cutoff:
         return []
     ended = []
-    for run in Run.objects.filter(status="queued", created__lt=cutoff):
-        if queue_for_doc(run.spec) != settings.CELERY_GPU_QUEUE:
-            continue
+    # asked of the database: on a machine without a GPU this runs every healing pass
+    for run in Run.objects.filter(status="queued", created__lt=cutoff, spec__training__device="cuda"):
         if end_run(run, "failed", f"no GPU worker has been available for {wait:.0f} s, so this run (device: cuda) "
                                   "could not start; run it again on the CPU or when a GPU worker is back",
                    only_from=("queued",)):
