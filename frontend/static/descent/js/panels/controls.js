@@ -6,6 +6,7 @@
 // Keys: Space pauses/resumes and "." steps, unless focus is in a field.
 import { api } from "../api.js";
 import { h, fmt } from "../dom.js";
+import { parseNum } from "../fields.js";
 import { vocab, specVocab } from "../vocab.js";
 
 const send = (runId, body) => api.post(`/api/runs/${encodeURIComponent(runId)}/control`, body);
@@ -95,9 +96,9 @@ export class ControlsPanel {
   setWeightDecay() {
     if (!this.wd) return undefined;
     const text = this.wd.value.trim();
-    const wd = Number(text);
+    const wd = parseNum(text); // the builder's parsing: "1e" or "abc" stays text
     // "1e", "-1" or "abc" is flagged on the field, never sent or replaced
-    if (!text || !Number.isFinite(wd) || wd < 0) {
+    if (typeof wd !== "number" || wd < 0) {
       this.wdInvalid(`Weight decay: "${text}" is not a number of 0 or more.`);
       return undefined;
     }
@@ -138,7 +139,7 @@ export class ControlsPanel {
   pauseResume() { return this.command({ action: this.paused ? "resume" : "pause" }); }
 
   step() {
-    const n = Number(this.steps.value);
+    const n = parseNum(this.steps.value, true);
     if (!Number.isInteger(n) || n < 1) {
       this.error.textContent = "Steps: a whole number of batches, at least 1.";
       this.error.hidden = false;
@@ -149,9 +150,9 @@ export class ControlsPanel {
 
   setLr() {
     const text = this.lr.value.trim();
-    const lr = Number(text);
+    const lr = parseNum(text);
     // "1e" or "abc" is flagged, never silently dropped or replaced
-    if (!text || !Number.isFinite(lr) || lr <= 0) {
+    if (typeof lr !== "number" || lr <= 0) {
       this.error.textContent = `Learning rate: "${text}" is not a positive number.`;
       this.error.hidden = false;
       this.lr.setAttribute("aria-invalid", "true");
