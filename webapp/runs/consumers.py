@@ -53,7 +53,8 @@ def _events_after(run_pk: int, after: int, limit: int = BACKLOG_PAGE) -> list[tu
 
 
 @database_sync_to_async
-def _status(run_pk: int) -> tuple[str, int] | None:
+def _progress(run_pk: int) -> tuple[str, int] | None:
+    """The run's status and the last seq it persisted."""
     return Run.objects.filter(pk=run_pk).values_list("status", "last_seq").first()
 
 
@@ -141,7 +142,7 @@ class RunConsumer(PingConsumer):
                 await self.channel_layer.group_add(self.group, self.channel_name)
             except Exception as exc:  # Redis away: the database still has everything
                 log.debug("re-joining %s failed: %s", self.group, exc)
-            row = await _status(self.run_pk)
+            row = await _progress(self.run_pk)
             status, stored = row if row is not None else (None, self.last_seq)
             ended = status not in ACTIVE
             deaf = time.monotonic() - self.heard_at >= WATCH_INTERVAL
